@@ -1,0 +1,94 @@
+# rsttrace - build, test, install.  `make` builds ./rsttrace; `make test` installs what is
+# missing (apt-get), builds and runs every test; V=1 shows the commands.
+OUTPUT ?= .output
+ARCH ?= x86
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+PREFIX ?= /usr/local
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wno-missing-field-initializers -Werror
+USER_CFLAGS := -std=gnu11 $(WARN) -I$(OUTPUT) -Iuser -MMD -MP
+BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
+LIBS := -lbpf -lelf -lz
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+endif
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+# the pure user-space core the unit tests link (no skeleton, no kernel)
+CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c user/clock.c user/log.c
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all test unit e2e deps run clean install
+
+all: rsttrace
+
+$(OUTPUT) $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/rsttrace.bpf.o: bpf/rsttrace.bpf.c bpf/rsttrace.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(OUTPUT)/rsttrace.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $(OUTPUT)/rsttrace.tmp.o
+
+$(OUTPUT)/rsttrace.skel.h: $(OUTPUT)/rsttrace.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name rsttrace_bpf > $@
+
+# only tracer.c includes the skeleton
+$(OUTPUT)/tracer.o: $(OUTPUT)/rsttrace.skel.h
+
+$(OUTPUT)/%.o: user/%.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(USER_CFLAGS) -c $< -o $@
+
+rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+
+# unit tests: the core built with sanitizers, no kernel, no root
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_SRCS) | $(OUTPUT)/tests
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) -O1 -g $(SAN) $(USER_CFLAGS) $< $(CORE_SRCS) $(LIBS) -o $@
+
+$(OUTPUT)/scen: tests/scen/scen.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< -o $@
+
+deps:
+	$(Q)tests/install-deps.sh
+
+unit: $(UNIT_TESTS)
+	$(Q)tests/run.sh unit $(UNIT_TESTS)
+
+e2e: rsttrace $(OUTPUT)/scen
+	$(Q)tests/run.sh e2e tests/e2e/*.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory rsttrace $(UNIT_TESTS) $(OUTPUT)/scen
+	$(Q)tests/run.sh all $(UNIT_TESTS) tests/e2e/*.sh
+
+run: deps rsttrace
+	./rsttrace $(ARGS)
+
+install: rsttrace
+	install -D -m 0755 rsttrace $(DESTDIR)$(PREFIX)/sbin/rsttrace
+
+clean:
+	rm -rf $(OUTPUT) rsttrace
+
+-include $(wildcard $(OUTPUT)/*.d)

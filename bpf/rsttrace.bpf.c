@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rsttrace.bpf.c - the kernel side: small, fast, no policy.
+ *
+ * Every hook decodes its arguments into one rt_event (bpf/rsttrace.h) and hands it to user
+ * space, which joins, explains and prints. What runs here on every send and receive of the
+ * machine is: a protocol check, the port filter, the pid/comm filter, and owner learning that
+ * is a single map lookup once a socket is known. Ground truth for every rule below:
+ * notes/kernel-events.md.
+ *
+ * Each hook has variants per mechanism (tp_btf, raw_tp, fentry/fexit, kprobe); user/probes.c
+ * enables one per hook. The logic lives in one __always_inline function per hook taking a
+ * constant `btf`: true where arguments are BTF-typed pointers (tp_btf, fentry) and can be read
+ * directly and the socket cookie generated; false where they are plain addresses (raw_tp,
+ * kprobe) read with bpf_probe_read_kernel. The constant folds away the other branch.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "rsttrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define SIGPIPE 13
+#define EAGAIN 11
+#define PF_KTHREAD 0x00200000
+/* x86_64 THREAD_SIZE without KASAN (16 KiB); a KASAN kernel has 32 KiB stacks and would
+ * classify deep process-context events as irq: never owners, so never misattributed. */
+#define THREAD_SIZE 16384
+
+/* Set by user space between open and load (user/bpf_config.c). */
+const volatile bool filter_ports_on;
+const volatile __u8 filter_port_bitmap[RT_PORT_BITMAP_BYTES];
+const volatile __u32 filter_npids;
+const volatile __u32 filter_pids[RT_MAX_PIDS];
+const volatile bool filter_comm_on;
+const volatile char filter_comm[RT_COMM_LEN];
+/* The reset reason is an extra hook argument since 6.10; reading it where it does not exist
+ * is refused by the verifier, so user space says from the kernel's BTF whether it is there. */
+const volatile bool send_reset_has_reason;
+const volatile bool v4_send_reset_has_reason;
+const volatile bool active_reset_has_reason;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* ring-buffer reserve failures, per CPU: every lost event is counted, never silent */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+struct owner {
+	struct rt_task task;
+	__u8 accept_pending;       /* passively opened, not yet touched by its process */
+};
+
+/* Owners are learnt in process context only (softirq's current is the peer, not the owner)
+ * and kept after the socket is gone: a timewait sock keeps the cookie, a dead process's
+ * socket may still be reset minutes later. LRU: bounded, the oldest forgotten first. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct owner);
+} owner_by_cookie SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct rt_tuple);
+	__type(value, struct rt_task);
+} owner_by_tuple SEC(".maps");
+
+/* tgids that had a TCP write fail or an error pending: only their SIGPIPEs are TCP's */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} sigpipe_armed SEC(".maps");
+
+/* kprobe fallback for tcp_sendmsg/tcp_recvmsg: the sock at entry, by thread (LRU: an entry
+ * whose kretprobe was missed must not stay forever) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} sk_by_tid SEC(".maps");
+
+/* Read a field directly (BTF pointer) or through bpf_probe_read_kernel (plain address). */
+#define RD(btf, p, ...) ((btf) ? (p)->__VA_ARGS__ : BPF_CORE_READ(p, __VA_ARGS__))
+
+/* ------------------------------------------------------------------------------------ */
+/* context and tasks                                                                      */
+
+/*
+ * Is this running in process context? `current` is only the socket's owner there. Softirq
+ * runs on the per-CPU irq stack (CONFIG_SOFTIRQ_ON_OWN_STACK), so compare the address of
+ * ctx, which the tracepoint/trampoline built on the traced context's stack, with current's
+ * task stack. Not the address of a BPF local: since 6.13 BPF may run on a private stack.
+ * The __preempt_count ksym would be simpler but does not resolve without KALLSYMS_ALL.
+ */
+static __always_inline __u8 run_context(void *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 base = (__u64)t->stack, sp = 0, p = (__u64)ctx;
+
+	bpf_probe_read_kernel(&sp, sizeof(sp), &p); /* pointer -> plain scalar */
+	if (sp - base >= THREAD_SIZE)
+		return RT_CTX_IRQ;
+	return (t->flags & PF_KTHREAD) ? RT_CTX_KTHREAD : RT_CTX_TASK;
+}
+
+static __always_inline void current_task(struct rt_task *t)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	t->pid = id >> 32;
+	t->tid = (__u32)id;
+	bpf_get_current_comm(t->comm, sizeof(t->comm));
+}
+
+static __always_inline bool pid_wanted(__u32 pid)
+{
+	for (int i = 0; i < RT_MAX_PIDS; i++) {
+		if (i >= filter_npids)
+			return false;
+		if (filter_pids[i] == pid)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool comm_wanted(const char *comm)
+{
+	for (int i = 0; i < RT_COMM_LEN; i++) {
+		if (comm[i] != filter_comm[i])
+			return false;
+		if (!comm[i])
+			return true;
+	}
+	return true;
+}
+
+static __always_inline bool task_wanted(const struct rt_task *t)
+{
+	if (filter_npids && !pid_wanted(t->pid))
+		return false;
+	return !filter_comm_on || comm_wanted(t->comm);
+}
+
+static __always_inline bool task_filter_on(void)
+{
+	return filter_npids || filter_comm_on;
+}
+
+static __always_inline bool port_wanted(__u16 port)
+{
+	return filter_port_bitmap[port >> 3] & (1 << (port & 7));
+}
+
+static __always_inline bool ports_wanted(__u16 sport, __u16 dport)
+{
+	return !filter_ports_on || port_wanted(sport) || port_wanted(dport);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* sockets                                                                                */
+
+static __always_inline void addr4(__u8 *dst, __be32 a)
+{
+	/* IPv4 as IPv4-mapped IPv6: ::ffff:a.b.c.d */
+	__builtin_memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	__builtin_memcpy(dst + 12, &a, 4);
+}
+
+/* This socket's local port. skc_num is zeroed by inet_put_port() once a full socket reaches
+ * CLOSE; inet_sport survives (the classic tracepoints use it) but lies outside struct sock,
+ * where direct BTF access is refused, so it costs a probe read: only paid in CLOSE. */
+static __always_inline __u16 sk_sport(const struct sock *sk, __u8 state, const bool btf)
+{
+	if (state != RT_TCP_CLOSE)
+		return RD(btf, sk, __sk_common.skc_num);
+	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
+/* Addresses and netns: read only for events that passed the filters (cold path). */
+static __always_inline void sk_addrs(const struct sock *sk, struct rt_event *e)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family == AF_INET6) {
+		e->family = RT_FAMILY_IPV6;
+		BPF_CORE_READ_INTO(&e->tuple.saddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&e->tuple.daddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		e->family = RT_FAMILY_IPV4;
+		addr4(e->tuple.saddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+		addr4(e->tuple.daddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+	}
+	e->tuple.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* Cheap part of a socket: is it TCP over IP, its state and ports. False: not ours. */
+static __always_inline bool sk_basics(const struct sock *sk, struct rt_event *e, const bool btf)
+{
+	__u16 family = RD(btf, sk, __sk_common.skc_family);
+
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	e->state = RD(btf, sk, __sk_common.skc_state);
+	e->tuple.sport = sk_sport(sk, e->state, btf);
+	e->tuple.dport = bpf_ntohs(RD(btf, sk, __sk_common.skc_dport));
+	return true;
+}
+
+static __always_inline bool sk_is_tcp(const struct sock *sk, const bool btf)
+{
+	return RD(btf, sk, sk_protocol) == IPPROTO_TCP && RD(btf, sk, sk_type) == 1 /* STREAM */;
+}
+
+/* The cookie is generated at the first event of every tracked socket so that the timewait
+ * sock that replaces an orphan inherits it (notes §3). raw_tp and kprobe programs may not
+ * call the helper: they read a cookie someone else generated, or 0. */
+static __always_inline __u64 sk_cookie(const struct sock *sk, const bool btf)
+{
+	if (btf)
+		return bpf_get_socket_cookie((void *)sk);
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* owners                                                                                 */
+
+static __always_inline bool owner_lookup(struct rt_event *e)
+{
+	struct rt_task *t;
+	struct owner *o;
+
+	if (e->cookie) {
+		o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
+		if (o && !o->accept_pending) {
+			e->owner = o->task;
+			e->owner_by = RT_OWNER_COOKIE;
+			return true;
+		}
+	}
+	t = bpf_map_lookup_elem(&owner_by_tuple, &e->tuple);
+	if (!t)
+		return false;
+	e->owner = *t;
+	e->owner_by = RT_OWNER_TUPLE;
+	return true;
+}
+
+static __always_inline void emit(struct rt_event *e)
+{
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0)) {
+		__u32 zero = 0;
+		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+		if (n)
+			(*n)++;
+	}
+}
+
+static __always_inline void fill_current(struct rt_event *e, void *ctx)
+{
+	e->ts_ns = bpf_ktime_get_ns();
+	e->ctx = run_context(ctx);
+	current_task(&e->current);
+	if (e->ctx == RT_CTX_KTHREAD)
+		e->flags |= RT_F_CURRENT_KTHREAD;
+}
+
+/*
+ * Process context: current is the owner. Known socket and same process: one lookup, done.
+ * Otherwise remember it by cookie and by tuple, and if it was an accepted socket nobody had
+ * touched yet, this is where its process took it: emit the accept.
+ */
+static __always_inline void owner_learn(const struct sock *sk, struct rt_event *e)
+{
+	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
+	struct owner n = {};
+	bool accepted;
+
+	if (o && !o->accept_pending && o->task.pid == e->current.pid)
+		goto known;
+	accepted = o && o->accept_pending;
+	n.task = e->current;
+	if (e->cookie)
+		bpf_map_update_elem(&owner_by_cookie, &e->cookie, &n, BPF_ANY);
+	sk_addrs(sk, e);
+	if (e->tuple.dport)
+		bpf_map_update_elem(&owner_by_tuple, &e->tuple, &n.task, BPF_ANY);
+	if (accepted) {
+		struct rt_event a = *e;
+
+		a.kind = RT_ACCEPT;
+		a.ts_ns = bpf_ktime_get_ns();
+		a.owner = e->current;
+		a.owner_by = RT_OWNER_CURRENT;
+		emit(&a);
+	}
+known:
+	e->owner = e->current;
+	e->owner_by = RT_OWNER_CURRENT;
+}
+
+/* Events outside send/recv: the owner from the maps, or current when the event ran in the
+ * owner's own syscall. Pass the pid/comm filter if the owner or the task that triggered it
+ * (the peer, on loopback) is wanted. */
+static __always_inline bool owner_resolve(struct rt_event *e, bool current_owns)
+{
+	bool found = true;
+
+	if (current_owns) {
+		e->owner = e->current;
+		e->owner_by = RT_OWNER_CURRENT;
+	} else {
+		found = owner_lookup(e);
+	}
+	if (!task_filter_on())
+		return true;
+	if (found && task_wanted(&e->owner))
+		return true;
+	return e->ctx != RT_CTX_KTHREAD && e->current.pid && task_wanted(&e->current);
+}
+
+/* Under a port filter only wanted sockets get an owner entry: a socket whose tuple the kernel
+ * has zeroed (tcp_disconnect: linger close, failed connect) is still recognised by cookie. */
+static __always_inline bool tracked(__u64 cookie)
+{
+	return filter_ports_on && cookie && bpf_map_lookup_elem(&owner_by_cookie, &cookie);
+}
+
+static __always_inline void sigpipe_arm(__u32 pid)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (pid)
+		bpf_map_update_elem(&sigpipe_armed, &pid, &now, BPF_ANY);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* hooks                                                                                  */
+
+/* Read the RST's tuple from the segment it answers: RST src = segment dst. Needed for
+ * NULL, timewait and listener socks (a listener's own tuple is useless, notes §1f). */
+static __always_inline bool skb_rst_tuple(const struct sk_buff *skb, struct rt_event *e)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th_off = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr th;
+	__u8 ver;
+
+	if (bpf_probe_read_kernel(&ver, 1, head + nh) ||
+	    bpf_probe_read_kernel(&th, sizeof(th), head + th_off))
+		return false;
+	ver >>= 4;
+	if (ver == 4) {
+		struct iphdr ih;
+
+		if (bpf_probe_read_kernel(&ih, sizeof(ih), head + nh))
+			return false;
+		e->family = RT_FAMILY_IPV4;
+		addr4(e->tuple.saddr, ih.daddr);
+		addr4(e->tuple.daddr, ih.saddr);
+	} else if (ver == 6) {
+		struct ipv6hdr ih;
+
+		if (bpf_probe_read_kernel(&ih, sizeof(ih), head + nh))
+			return false;
+		e->family = RT_FAMILY_IPV6;
+		__builtin_memcpy(e->tuple.saddr, &ih.daddr, 16);
+		__builtin_memcpy(e->tuple.daddr, &ih.saddr, 16);
+	} else {
+		return false;
+	}
+	e->tuple.sport = bpf_ntohs(th.dest);
+	e->tuple.dport = bpf_ntohs(th.source);
+	e->tuple.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	e->flags |= RT_F_TUPLE_FROM_SKB;
+	return true;
+}
+
+static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
+					 const struct sk_buff *skb, __u16 reason, const bool btf)
+{
+	struct rt_event e = { .kind = RT_RST_SENT, .reason = reason };
+
+	if (sk) {
+		e.state = RD(btf, sk, __sk_common.skc_state);
+		e.cookie = sk_cookie(sk, btf);
+	}
+	if (skb) {
+		if (!skb_rst_tuple(skb, &e))
+			return 0;
+	} else if (!sk || !sk_basics(sk, &e, btf)) {
+		return 0;
+	} else {
+		sk_addrs(sk, &e);
+	}
+	if (!ports_wanted(e.tuple.sport, e.tuple.dport))
+		return 0;
+	fill_current(&e, ctx);
+	/* an active reset (no skb) in process context runs in its owner's close(); a reply
+	 * reset runs in softirq, where current is whoever sent the segment */
+	if (!owner_resolve(&e, !skb && e.ctx == RT_CTX_TASK))
+		return 0;
+	emit(&e);
+	return 0;
+}
+
+/* Events about one socket outside send/recv: RST received, error pending, destroy. */
+static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 kind, __s32 ret,
+				       const bool btf)
+{
+	struct rt_event e = { .kind = kind, .ret = ret, .reason = RT_REASON_NONE };
+
+	if (!sk || !sk_basics(sk, &e, btf))
+		return 0;
+	e.cookie = sk_cookie(sk, btf);
+	if (!ports_wanted(e.tuple.sport, e.tuple.dport) && !tracked(e.cookie))
+		return 0;
+	sk_addrs(sk, &e);
+	fill_current(&e, ctx);
+	if (!owner_resolve(&e, false))
+		return 0;
+	if (kind == RT_ERROR_PENDING && e.owner_by)
+		sigpipe_arm(e.owner.pid);
+	emit(&e);
+	return 0;
+}
+
+static __always_inline int on_receive_reset(void *ctx, const struct sock *sk, const bool btf)
+{
+	return on_sk_event(ctx, sk, RT_RST_RECV, 0, btf);
+}
+
+static __always_inline int on_error_report(void *ctx, const struct sock *sk, const bool btf)
+{
+	if (!sk || !sk_is_tcp(sk, btf))
+		return 0;
+	return on_sk_event(ctx, sk, RT_ERROR_PENDING, RD(btf, sk, sk_err), btf);
+}
+
+static __always_inline int on_destroy(void *ctx, const struct sock *sk, const bool btf)
+{
+	return on_sk_event(ctx, sk, RT_DESTROY, 0, btf);
+}
+
+/* Which lifecycle kind a state change is; 0: none worth a record. */
+static __always_inline __u8 state_kind(const struct sock *sk, int old, int new, __u8 rctx,
+				       const bool btf)
+{
+	if (old == RT_TCP_CLOSE && new == RT_TCP_SYN_SENT)
+		return RT_CONNECT;
+	if (new == RT_TCP_CLOSE_WAIT || (old == RT_TCP_FIN_WAIT1 && new == RT_TCP_CLOSING))
+		return RT_PEER_FIN;
+	if (rctx != RT_CTX_TASK)
+		return 0;
+	if (new == RT_TCP_FIN_WAIT1 || new == RT_TCP_LAST_ACK)
+		return RT_CLOSE;
+	/* -> CLOSE in process context is the owner's abortive close, unless an RST or a
+	 * refusal processed in its syscall (backlog) did it: those set sk_err first. */
+	if (new == RT_TCP_CLOSE && old != RT_TCP_LISTEN && !RD(btf, sk, sk_err))
+		return RT_CLOSE;
+	return 0;
+}
+
+/* SYN_RECV -> ESTABLISHED: an accepted child, created in softirq; its owner is whoever
+ * touches it first from process context (accept() has no socket tracepoint). */
+static __always_inline void mark_accept_pending(__u64 cookie)
+{
+	struct owner o = { .accept_pending = 1 };
+
+	if (cookie)
+		bpf_map_update_elem(&owner_by_cookie, &cookie, &o, BPF_NOEXIST);
+}
+
+static __always_inline int on_set_state(void *ctx, const struct sock *sk, int old, int new,
+					const bool btf)
+{
+	struct rt_event e = { .reason = RT_REASON_NONE, .old_state = old };
+
+	if (!sk || !sk_is_tcp(sk, btf) || !sk_basics(sk, &e, btf))
+		return 0;
+	if (!ports_wanted(e.tuple.sport, e.tuple.dport))
+		return 0;
+	e.state = new;
+	e.cookie = sk_cookie(sk, btf); /* early: the timewait sock inherits it */
+	if (old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED) {
+		mark_accept_pending(e.cookie);
+		return 0;
+	}
+	fill_current(&e, ctx);
+	e.kind = state_kind(sk, old, new, e.ctx, btf);
+	if (e.ctx == RT_CTX_TASK) {
+		if (task_filter_on() && !task_wanted(&e.current))
+			return 0;
+		owner_learn(sk, &e);
+	} else if (!e.kind) {
+		return 0;
+	} else {
+		sk_addrs(sk, &e);
+		if (!owner_resolve(&e, false))
+			return 0;
+	}
+	if (e.kind)
+		emit(&e);
+	return 0;
+}
+
+/*
+ * Every send and receive of the machine comes here, always in process context: keep it
+ * short. Filters first, then owner learning (a lookup once known), and a record only for
+ * an error or for a write on a socket that is no longer ESTABLISHED (the peer closed or
+ * reset it: the write that provokes an RST succeeds, notes §1d).
+ */
+static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int ret, bool send,
+					const bool btf)
+{
+	struct rt_event e = { .ret = ret, .reason = RT_REASON_NONE };
+
+	if (!sk || !sk_is_tcp(sk, btf) || !sk_basics(sk, &e, btf))
+		return 0;
+	if (!ports_wanted(e.tuple.sport, e.tuple.dport))
+		return 0;
+	current_task(&e.current);
+	if (task_filter_on() && !task_wanted(&e.current))
+		return 0;
+	e.cookie = sk_cookie(sk, btf);
+	e.ctx = RT_CTX_TASK;
+	owner_learn(sk, &e);
+	if (ret == -EAGAIN || ret == 0 || (ret > 0 && (!send || e.state == RT_TCP_ESTABLISHED)))
+		return 0;
+	e.kind = ret > 0 ? RT_WRITE : send ? RT_WRITE_ERROR : RT_READ_ERROR;
+	e.ts_ns = bpf_ktime_get_ns();
+	sk_addrs(sk, &e);
+	if (e.kind != RT_READ_ERROR)
+		sigpipe_arm(e.current.pid);
+	emit(&e);
+	return 0;
+}
+
+static __always_inline int on_signal(void *ctx, int sig, struct task_struct *task, int result,
+				     const bool btf)
+{
+	struct rt_event e = { .kind = RT_SIGPIPE, .ret = result, .reason = RT_REASON_NONE };
+
+	if (sig != SIGPIPE)
+		return 0;
+	e.owner.pid = RD(btf, task, tgid);
+	if (!bpf_map_lookup_elem(&sigpipe_armed, &e.owner.pid))
+		return 0;
+	e.owner.tid = RD(btf, task, pid);
+	BPF_CORE_READ_STR_INTO(&e.owner.comm, task, comm);
+	e.owner_by = RT_OWNER_CURRENT;
+	if (task_filter_on() && !task_wanted(&e.owner))
+		return 0;
+	fill_current(&e, ctx);
+	emit(&e);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* program variants: one line each. Names: <hook>_<mechanism>, used by user/probes.c.    */
+
+static __always_inline __u16 reason_arg(__u64 *ctx, int i, bool has)
+{
+	return has ? (__u16)ctx[i] : RT_REASON_NONE;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(send_reset_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	return on_send_reset(ctx, sk, skb, reason_arg(ctx, 2, send_reset_has_reason), true);
+}
+
+SEC("raw_tp/tcp_send_reset")
+int BPF_PROG(send_reset_raw, const struct sock *sk, const struct sk_buff *skb)
+{
+	return on_send_reset(ctx, sk, skb, reason_arg(ctx, 2, send_reset_has_reason), false);
+}
+
+SEC("fentry/tcp_v4_send_reset")
+int BPF_PROG(v4_send_reset_fentry, const struct sock *sk, struct sk_buff *skb)
+{
+	return on_send_reset(ctx, sk, skb, reason_arg(ctx, 2, v4_send_reset_has_reason), true);
+}
+
+SEC("fentry/tcp_v6_send_reset")
+int BPF_PROG(v6_send_reset_fentry, const struct sock *sk, struct sk_buff *skb)
+{
+	return on_send_reset(ctx, sk, skb, reason_arg(ctx, 2, v4_send_reset_has_reason), true);
+}
+
+SEC("fentry/tcp_send_active_reset")
+int BPF_PROG(active_reset_fentry, struct sock *sk)
+{
+	return on_send_reset(ctx, sk, NULL, reason_arg(ctx, 2, active_reset_has_reason), true);
+}
+
+SEC("kprobe/tcp_v4_send_reset")
+int BPF_KPROBE(v4_send_reset_kprobe, const struct sock *sk, struct sk_buff *skb, long reason)
+{
+	return on_send_reset(ctx, sk, skb, v4_send_reset_has_reason ? reason : RT_REASON_NONE,
+			     false);
+}
+
+SEC("kprobe/tcp_v6_send_reset")
+int BPF_KPROBE(v6_send_reset_kprobe, const struct sock *sk, struct sk_buff *skb, long reason)
+{
+	return on_send_reset(ctx, sk, skb, v4_send_reset_has_reason ? reason : RT_REASON_NONE,
+			     false);
+}
+
+SEC("kprobe/tcp_send_active_reset")
+int BPF_KPROBE(active_reset_kprobe, struct sock *sk, long prio, long reason)
+{
+	return on_send_reset(ctx, sk, NULL, active_reset_has_reason ? reason : RT_REASON_NONE,
+			     false);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(receive_reset_btf, struct sock *sk) { return on_receive_reset(ctx, sk, true); }
+
+SEC("raw_tp/tcp_receive_reset")
+int BPF_PROG(receive_reset_raw, struct sock *sk) { return on_receive_reset(ctx, sk, false); }
+
+SEC("fentry/tcp_reset")
+int BPF_PROG(receive_reset_fentry, struct sock *sk) { return on_receive_reset(ctx, sk, true); }
+
+SEC("kprobe/tcp_reset")
+int BPF_KPROBE(receive_reset_kprobe, struct sock *sk) { return on_receive_reset(ctx, sk, false); }
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(error_report_btf, const struct sock *sk) { return on_error_report(ctx, sk, true); }
+
+SEC("raw_tp/inet_sk_error_report")
+int BPF_PROG(error_report_raw, const struct sock *sk) { return on_error_report(ctx, sk, false); }
+
+SEC("fentry/sk_error_report")
+int BPF_PROG(error_report_fentry, struct sock *sk) { return on_error_report(ctx, sk, true); }
+
+SEC("kprobe/sk_error_report")
+int BPF_KPROBE(error_report_kprobe, struct sock *sk) { return on_error_report(ctx, sk, false); }
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state_btf, const struct sock *sk, int old, int new)
+{
+	return on_set_state(ctx, sk, old, new, true);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(set_state_raw, const struct sock *sk, int old, int new)
+{
+	return on_set_state(ctx, sk, old, new, false);
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(destroy_btf, struct sock *sk) { return on_destroy(ctx, sk, true); }
+
+SEC("raw_tp/tcp_destroy_sock")
+int BPF_PROG(destroy_raw, struct sock *sk) { return on_destroy(ctx, sk, false); }
+
+SEC("fentry/tcp_v4_destroy_sock")
+int BPF_PROG(destroy_fentry, struct sock *sk) { return on_destroy(ctx, sk, true); }
+
+SEC("kprobe/tcp_v4_destroy_sock")
+int BPF_KPROBE(destroy_kprobe, struct sock *sk) { return on_destroy(ctx, sk, false); }
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(send_length_btf, struct sock *sk, int ret)
+{
+	return on_send_recv(ctx, sk, ret, true, true);
+}
+
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(send_length_raw, struct sock *sk, int ret)
+{
+	return on_send_recv(ctx, sk, ret, true, false);
+}
+
+SEC("fexit/tcp_sendmsg")
+int BPF_PROG(send_length_fexit, struct sock *sk, void *msg, __u64 size, int ret)
+{
+	return on_send_recv(ctx, sk, ret, true, true);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(recv_length_btf, struct sock *sk, int ret)
+{
+	return on_send_recv(ctx, sk, ret, false, true);
+}
+
+SEC("raw_tp/sock_recv_length")
+int BPF_PROG(recv_length_raw, struct sock *sk, int ret)
+{
+	return on_send_recv(ctx, sk, ret, false, false);
+}
+
+/* tcp_recvmsg's arguments changed in 5.19 (nonblock dropped): take the return value by
+ * position-independent bpf_get_func_ret */
+SEC("fexit/tcp_recvmsg")
+int BPF_PROG(recv_length_fexit, struct sock *sk)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	return on_send_recv(ctx, sk, (int)ret, false, true);
+}
+
+static __always_inline int kprobe_entry_save(const struct sock *sk)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 p = (__u64)sk;
+
+	bpf_map_update_elem(&sk_by_tid, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int kretprobe_exit(void *ctx, int ret, bool send)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *p = bpf_map_lookup_elem(&sk_by_tid, &tid);
+	const struct sock *sk;
+
+	if (!p)
+		return 0;
+	sk = (const struct sock *)*p;
+	bpf_map_delete_elem(&sk_by_tid, &tid);
+	return on_send_recv(ctx, sk, ret, send, false);
+}
+
+SEC("kprobe/tcp_sendmsg")
+int BPF_KPROBE(send_length_kprobe, struct sock *sk) { return kprobe_entry_save(sk); }
+
+SEC("kretprobe/tcp_sendmsg")
+int BPF_KRETPROBE(send_length_kretprobe, int ret) { return kretprobe_exit(ctx, ret, true); }
+
+SEC("kprobe/tcp_recvmsg")
+int BPF_KPROBE(recv_length_kprobe, struct sock *sk) { return kprobe_entry_save(sk); }
+
+SEC("kretprobe/tcp_recvmsg")
+int BPF_KRETPROBE(recv_length_kretprobe, int ret) { return kretprobe_exit(ctx, ret, false); }
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(sigpipe_btf, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	return on_signal(ctx, sig, task, result, true);
+}
+
+SEC("raw_tp/signal_generate")
+int BPF_PROG(sigpipe_raw, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	return on_signal(ctx, sig, task, result, false);
+}

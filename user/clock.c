@@ -1,0 +1,64 @@
+/* clock.c - monotonic -> wall clock. */
+#include <stdio.h>
+#include <time.h>
+#include "clock.h"
+
+static __s64 ts_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Read realtime between two monotonic reads, keep the pair with the narrowest window: the
+ * offset is then right to well under a microsecond. */
+void clock_map_calibrate(struct clock_map *c)
+{
+	__s64 best_window = -1;
+
+	for (int i = 0; i < 10; i++) {
+		__s64 m0 = ts_ns(CLOCK_MONOTONIC);
+		__s64 r = ts_ns(CLOCK_REALTIME);
+		__s64 m1 = ts_ns(CLOCK_MONOTONIC);
+
+		if (best_window < 0 || m1 - m0 < best_window) {
+			best_window = m1 - m0;
+			c->mono_to_real_ns = r - (m0 + (m1 - m0) / 2);
+		}
+	}
+}
+
+static void split(const struct clock_map *c, __u64 mono_ns, time_t *sec, long *usec)
+{
+	__s64 real = (__s64)mono_ns + c->mono_to_real_ns;
+
+	*sec = real / 1000000000LL;
+	*usec = (real % 1000000000LL) / 1000;
+}
+
+void clock_format_rfc3339(const struct clock_map *c, __u64 mono_ns, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t sec;
+	long usec;
+	char date[32];
+
+	split(c, mono_ns, &sec, &usec);
+	gmtime_r(&sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06ldZ", date, usec);
+}
+
+void clock_format_tod(const struct clock_map *c, __u64 mono_ns, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t sec;
+	long usec;
+	char tod[16];
+
+	split(c, mono_ns, &sec, &usec);
+	localtime_r(&sec, &tm);
+	strftime(tod, sizeof(tod), "%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06ld", tod, usec);
+}

@@ -1,0 +1,45 @@
+/* emit.h - the one output layer for text and JSON: every record is written field by field
+ * through the same calls, so the two formats cannot drift apart (iproute2's print_* idea). */
+#ifndef EMIT_H
+#define EMIT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "json.h"
+#include "clock.h"
+#include "names.h"
+#include "events.h"
+
+enum emit_mode {
+	EMIT_TEXT,
+	EMIT_JSON,
+};
+
+struct emitter {
+	enum emit_mode mode;
+	FILE *f;
+	struct json_out json;
+	bool header_done;                   /* text: column header printed */
+	const struct clock_map *clock;
+	const struct reason_names *reasons;
+};
+
+/* what the stats record reports */
+#define EMIT_MAX_HOOKS 16
+struct emit_stats {
+	unsigned long long events;          /* records received from the kernel */
+	unsigned long long lost;            /* records the kernel could not queue */
+	unsigned long long malformed;       /* records that did not decode */
+	unsigned long long timelines;
+	int nhooks;
+	const char *hook[EMIT_MAX_HOOKS];       /* "send_reset" */
+	const char *mechanism[EMIT_MAX_HOOKS];  /* "tp_btf", NULL: unavailable */
+};
+
+void emitter_init(struct emitter *e, enum emit_mode mode, FILE *f, const struct clock_map *clock,
+		  const struct reason_names *reasons);
+/* 0, or -errno when the output failed (-EPIPE: the reader went away) */
+int emit_event(struct emitter *e, const struct event *ev);
+int emit_stats(struct emitter *e, const struct emit_stats *s);
+
+#endif

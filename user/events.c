@@ -1,0 +1,97 @@
+/* events.c - decode the kernel's records. Policy about who the trigger is lives here, not in
+ * the BPF programs: they report the facts (context, current, owner) and this decides. */
+#include <arpa/inet.h>
+#include <string.h>
+#include "events.h"
+
+static bool addr_is_zero(const __u8 *a)
+{
+	static const __u8 zero[16];
+	static const __u8 mapped_zero[16] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, zero, 16) || !memcmp(a, mapped_zero, 16);
+}
+
+/* IPv4 travels IPv4-mapped (see rsttrace.h); an IPv4 socket prints as a dotted quad, an
+ * IPv6 socket as the kernel would (::ffff:a.b.c.d when it talks to IPv4). */
+static void addr_format(int family, const __u8 *a, char *buf)
+{
+	if (family == RT_FAMILY_IPV4)
+		inet_ntop(AF_INET, a + 12, buf, EVENT_ADDR_LEN);
+	else
+		inet_ntop(AF_INET6, a, buf, EVENT_ADDR_LEN);
+}
+
+static void decode_tuple(const struct rt_event *raw, struct event *ev)
+{
+	if (raw->kind == RT_SIGPIPE)
+		return;
+	ev->family = raw->family;
+	ev->netns = raw->tuple.netns;
+	ev->has_local = raw->tuple.sport || !addr_is_zero(raw->tuple.saddr);
+	/* tcp_disconnect() zeroes the peer (linger close, failed connect): unknown, not 0 */
+	ev->has_peer = raw->tuple.dport || !addr_is_zero(raw->tuple.daddr);
+	if (ev->has_local)
+		addr_format(raw->family, raw->tuple.saddr, ev->saddr);
+	if (ev->has_peer)
+		addr_format(raw->family, raw->tuple.daddr, ev->daddr);
+	ev->sport = raw->tuple.sport;
+	ev->dport = raw->tuple.dport;
+}
+
+/* The running task is worth naming when it is a user process other than the owner: in
+ * softirq on loopback it is the peer whose transmit made the kernel act (notes §2). */
+static void decode_tasks(const struct rt_event *raw, struct event *ev)
+{
+	const struct rt_task *cur = &raw->current;
+
+	ev->has_owner = raw->owner_by != RT_OWNER_NONE;
+	if (ev->has_owner)
+		ev->owner = raw->owner;
+	if (raw->ctx == RT_CTX_TASK || (raw->flags & RT_F_CURRENT_KTHREAD) || cur->pid == 0)
+		return;
+	if (ev->has_owner && cur->pid == ev->owner.pid)
+		return;
+	ev->has_trigger = true;
+	ev->trigger = *cur;
+}
+
+static void decode_result(const struct rt_event *raw, struct event *ev)
+{
+	switch (raw->kind) {
+	case RT_WRITE:
+		ev->has_ret = true;
+		ev->ret = raw->ret;
+		ev->bytes = raw->ret;
+		break;
+	case RT_WRITE_ERROR:
+	case RT_READ_ERROR:
+		ev->has_ret = true;
+		ev->ret = raw->ret;
+		ev->err = -raw->ret;
+		break;
+	case RT_ERROR_PENDING:
+		ev->err = raw->ret;
+		break;
+	case RT_RST_SENT:
+		ev->reason = raw->reason == RT_REASON_NONE ? -1 : raw->reason;
+		break;
+	}
+}
+
+bool event_decode(const struct rt_event *raw, struct event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	if (raw->kind <= RT_KIND_NONE || raw->kind >= RT_KIND_MAX)
+		return false;
+	ev->kind = raw->kind;
+	ev->ts_ns = raw->ts_ns;
+	ev->state = raw->state;
+	ev->reason = -1;
+	ev->bytes = -1;
+	ev->cookie = raw->cookie;
+	decode_tuple(raw, ev);
+	decode_tasks(raw, ev);
+	decode_result(raw, ev);
+	return true;
+}

@@ -1,0 +1,37 @@
+/* events.h - a record from the kernel (struct rt_event) decoded into what the output says:
+ * addresses as text, the owner, the trigger (only when it is another process), the errno. */
+#ifndef EVENTS_H
+#define EVENTS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <netinet/in.h>
+#include "../bpf/rsttrace.h"
+
+#define EVENT_ADDR_LEN INET6_ADDRSTRLEN
+
+struct event {
+	int kind;                     /* enum rt_kind */
+	__u64 ts_ns;                  /* CLOCK_MONOTONIC */
+	int family;                   /* RT_FAMILY_*, 0 when the event has no socket */
+	bool has_local, has_peer;     /* false: unknown (no socket, or zeroed by the kernel) */
+	char saddr[EVENT_ADDR_LEN];   /* this socket's own end */
+	char daddr[EVENT_ADDR_LEN];   /* its peer */
+	__u16 sport, dport;
+	__u32 netns;
+	int state;                    /* 0: unknown */
+	int reason;                   /* kernel reset reason value, -1: none */
+	int err;                      /* positive errno, 0: none */
+	bool has_ret;
+	long ret;
+	long bytes;                   /* -1: none */
+	__u64 cookie;                 /* 0: unknown */
+	bool has_owner, has_trigger;
+	struct rt_task owner;         /* the socket's owner */
+	struct rt_task trigger;       /* the process whose syscall ran it, when not the owner */
+};
+
+/* Decode one record; false when it is malformed (unknown kind): count it, print nothing. */
+bool event_decode(const struct rt_event *raw, struct event *ev);
+
+#endif

@@ -1,0 +1,194 @@
+/* main.c - rsttrace: who reset this TCP connection, and why.
+ * A table of contents: parse, open and choose probes, load and attach, drain events until
+ * told to stop, report, clean up. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "clock.h"
+#include "emit.h"
+#include "events.h"
+#include "log.h"
+#include "names.h"
+#include "options.h"
+#include "tracer.h"
+
+static volatile sig_atomic_t stop_signal;
+
+struct app {
+	struct rt_options opts;
+	struct tracer tracer;
+	struct clock_map clock;
+	struct reason_names reasons;
+	struct emitter out;
+	struct emit_stats stats;
+	bool output_closed;       /* the reader went away: finish quietly */
+	int output_error;         /* another output failure: exit 1 */
+};
+
+/* First signal: stop cleanly. A second one: the default action, so a stuck exit can be killed. */
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+	signal(sig, SIG_DFL);
+}
+
+static void setup_signals(void)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	/* a closed stdout must be an EPIPE we can see and handle, not a silent death */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int on_ring_event(void *ctx, void *data, size_t size)
+{
+	struct app *app = ctx;
+	struct event ev;
+	int err;
+
+	app->stats.events++;
+	if (size < sizeof(struct rt_event) || !event_decode(data, &ev)) {
+		app->stats.malformed++;
+		return 0;
+	}
+	err = emit_event(&app->out, &ev);
+	if (err == -EPIPE)
+		app->output_closed = true;
+	else if (err)
+		app->output_error = err;
+	return err ? -1 : 0; /* negative stops ring_buffer__poll */
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void fill_probe_stats(struct app *app)
+{
+	const struct probe_plan *plan = &app->tracer.plan;
+
+	app->stats.nhooks = plan->nhooks < EMIT_MAX_HOOKS ? plan->nhooks : EMIT_MAX_HOOKS;
+	for (int i = 0; i < app->stats.nhooks; i++) {
+		app->stats.hook[i] = plan->hooks[i].name;
+		app->stats.mechanism[i] = probes_chosen_name(plan, i);
+	}
+}
+
+/* one line per hook that nothing could attach: what the user will not see, and why */
+static void warn_unavailable(const struct probe_plan *plan)
+{
+	for (int i = 0; i < plan->nhooks; i++) {
+		const struct hook_result *r = &plan->result[i];
+
+		if (r->chosen >= 0)
+			continue;
+		warn("%s unavailable on this kernel: %s will not be reported (%s)", plan->hooks[i].name,
+		     plan->hooks[i].what, r->why[0]);
+	}
+}
+
+static void announce(const struct app *app)
+{
+	const struct rt_options *o = &app->opts;
+
+	fprintf(stderr, "rsttrace: tracing TCP resets and socket errors (%s%s%s%s); Ctrl-C to stop\n",
+		o->events ? "events" : "incidents", o->json ? ", JSON" : "",
+		o->nports || o->npids || o->comm[0] ? ", filtered" : "",
+		o->duration_s > 0 ? ", for a set duration" : "");
+	for (int i = 0; i < app->stats.nhooks; i++)
+		info("hook %-13s %s", app->stats.hook[i],
+		     app->stats.mechanism[i] ? app->stats.mechanism[i] : "unavailable");
+}
+
+static void run_loop(struct app *app)
+{
+	double end = app->opts.duration_s > 0 ? now_s() + app->opts.duration_s : 0;
+
+	while (!stop_signal && !app->output_closed && !app->output_error) {
+		int n = ring_buffer__poll(app->tracer.rb, 100);
+
+		if (n < 0 && n != -EINTR && !app->output_closed && !app->output_error) {
+			warn("reading events failed: %s", strerror(-n));
+			app->output_error = n;
+		}
+		if (end && now_s() >= end)
+			break;
+	}
+	/* what is already queued happened before the stop: report it too */
+	if (!app->output_closed && !app->output_error)
+		ring_buffer__consume(app->tracer.rb);
+}
+
+static int finish(struct app *app)
+{
+	app->stats.lost = tracer_lost(&app->tracer);
+	if (app->output_closed)
+		return RT_EXIT_OK;
+	if (emit_stats(&app->out, &app->stats) == -EPIPE)
+		return RT_EXIT_OK;
+	if (app->opts.verbose || app->stats.lost || !app->opts.json)
+		fprintf(stderr, "rsttrace: %llu events, %llu lost%s\n", app->stats.events,
+			app->stats.lost, app->stats.lost ? " (ring buffer full)" : "");
+	if (app->output_error) {
+		warn("writing the output failed: %s", strerror(-app->output_error));
+		return RT_EXIT_RUNTIME;
+	}
+	return RT_EXIT_OK;
+}
+
+static int run(struct app *app)
+{
+	char err[512];
+
+	if (tracer_open(&app->tracer, &app->opts, err, sizeof(err))) {
+		warn("%s", err);
+		return RT_EXIT_RUNTIME;
+	}
+	if (app->opts.list_probes) {
+		probes_print(&app->tracer.plan, stdout);
+		return RT_EXIT_OK;
+	}
+	warn_unavailable(&app->tracer.plan);
+	clock_map_calibrate(&app->clock);
+	if (!reason_names_from_btf(&app->reasons, app->tracer.vmlinux))
+		reason_names_builtin(&app->reasons);
+	emitter_init(&app->out, app->opts.json ? EMIT_JSON : EMIT_TEXT, stdout, &app->clock,
+		     &app->reasons);
+	if (tracer_load_attach(&app->tracer, on_ring_event, app, err, sizeof(err))) {
+		warn("%s", err);
+		return RT_EXIT_RUNTIME;
+	}
+	fill_probe_stats(app);
+	announce(app);
+	run_loop(app);
+	return finish(app);
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	int rc;
+
+	switch (options_parse(&app.opts, argc, argv, stdout, stderr)) {
+	case OPTIONS_EXIT_OK:
+		return RT_EXIT_OK;
+	case OPTIONS_USAGE:
+		return RT_EXIT_USAGE;
+	default:
+		break;
+	}
+	log_verbosity = app.opts.verbose;
+	log_setup_libbpf();
+	setup_signals();
+	rc = run(&app);
+	tracer_close(&app.tracer);
+	return rc;
+}

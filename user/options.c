@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * options.c - the command line: the argp table, one typed parser per kind of value, and error
+ * messages that name the bad element, the whole argument and the rule it broke.
+ *
+ * Never exits and never touches process-wide parsing state for good: the unit tests call
+ * options_parse() hundreds of times in one process, and main() maps the result to an exit code.
+ */
+#include <argp.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "options.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define STR(x) #x
+#define XSTR(x) STR(x) /* so that messages and help follow the limits they state */
+
+/* include/linux/threads.h: the largest pid_max a 64-bit kernel accepts */
+#define PID_MAX_LIMIT 4194304
+#define PORT_MAX 65535
+#define DURATION_MAX_S 31536000 /* one year: anything longer is a typo */
+
+#define PID_RULE "must be 1.." XSTR(PID_MAX_LIMIT)
+#define PORT_RULE "must be 1.." XSTR(PORT_MAX)
+#define DURATION_RULE "must be > 0 and <= " XSTR(DURATION_MAX_S) " seconds (one year)"
+
+/* the messages and the help say "15 bytes" */
+_Static_assert(RT_COMM_LEN == 16, "update the comm messages");
+
+/* Keys of long-only options: above every char so they cannot clash with a short option. */
+enum {
+	OPT_EVENTS = 0x100,
+	OPT_LIST_PROBES,
+	OPT_PROBES,
+	OPT_USAGE,
+};
+
+/* argp_help() takes a non-const name; messages always say "rsttrace", whatever argv[0] is. */
+static char prog_name[] = "rsttrace";
+
+static const char *const family_names[] = {
+	[RT_PROBES_AUTO] = "auto",
+	[RT_PROBES_FENTRY] = "fentry",
+	[RT_PROBES_KPROBE] = "kprobe",
+	[RT_PROBES_TRACEPOINT] = "tracepoint",
+};
+
+const char *probe_family_name(enum rt_probe_family f)
+{
+	if ((unsigned)f >= ARRAY_SIZE(family_names))
+		return "unknown";
+	return family_names[f];
+}
+
+static const struct argp_option option_table[] = {
+	{ NULL, 0, NULL, 0,
+	  "Filters (applied in the kernel; a connection is shown when it matches every "
+	  "filter given):", 1 },
+	{ "pid", 'p', "PID[,PID...]", 0,
+	  "Only sockets whose owner process (tgid) is one of these; at most "
+	  XSTR(RT_MAX_PIDS) " pids, repeatable", 1 },
+	{ "port", 'P', "PORT[,PORT...]", 0,
+	  "Only connections whose local or remote port is one of these; LO-HI ranges "
+	  "allowed, repeatable", 1 },
+	{ "comm", 'c', "COMM", 0,
+	  "Only sockets whose owner process has this exact name (at most 15 bytes, as in "
+	  "/proc/PID/comm)", 1 },
+	{ NULL, 0, NULL, 0, "Output:", 2 },
+	{ "json", 'j', NULL, 0, "JSON lines on stdout, nothing else on stdout", 2 },
+	{ "events", OPT_EVENTS, NULL, 0,
+	  "Every raw event as it happens, instead of one timeline per incident", 2 },
+	{ NULL, 0, NULL, 0, "Probes:", 3 },
+	{ "probes", OPT_PROBES, "FAMILY", 0,
+	  "Use this probe family: auto (default: the best the kernel allows, per hook), "
+	  "fentry, kprobe or tracepoint", 3 },
+	{ "list-probes", OPT_LIST_PROBES, NULL, 0,
+	  "Show which probe each hook would use, and why", 3 },
+	{ NULL, 0, NULL, 0, "General:", 4 },
+	{ "duration", 'd', "SECONDS", 0,
+	  "Stop after SECONDS (fractions allowed, e.g. 0.5); default: until SIGINT or SIGTERM",
+	  4 },
+	{ "verbose", 'v', NULL, 0, "More detail on stderr (repeatable)", 4 },
+	/* group -1: argp always moves --help and --version last; keep --usage with them */
+	{ "help", 'h', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "Print the version and the libbpf version", -1 },
+	{ 0 },
+};
+
+static const char doc[] =
+	"Trace TCP resets and socket errors: one timeline per connection that ended in a "
+	"reset or a socket error, joining both ends and naming the process that owns each."
+	"\v"
+	"-p and -c match the process that owns the socket, not the task that happens to run "
+	"when a reset is sent (often another process, in softirq). -P matches the local or the "
+	"remote port. The filters do not hide the connection whose loss caused a matching "
+	"one.\n\n"
+	"Exit status: 0 ok, 1 runtime failure (privileges, BTF, load or attach), 2 usage error.";
+
+/* Everything a parse needs, passed to argp as its input: no globals. */
+struct parse_ctx {
+	struct rt_options *o;
+	FILE *out;
+	FILE *err;
+	bool exit_ok;  /* help or version was printed */
+	bool reported; /* an error message already went to err */
+	bool have_comm;
+};
+
+/* What went wrong with one number; the caller words the message for its own option. */
+enum num_status {
+	NUM_OK = 0,
+	NUM_EMPTY,
+	NUM_SYNTAX,
+	NUM_RANGE,
+};
+
+/*
+ * s[0..len) must be exactly one decimal integer in lo..hi. The span ends at a ',', '-' or NUL
+ * (never a digit), so strtoul cannot read past it. strtoul itself would skip blanks, take '+'
+ * and even negate a '-' into a huge value: the first byte must be a digit.
+ */
+static enum num_status parse_uint(const char *s, size_t len, unsigned long lo, unsigned long hi,
+				  unsigned long *v)
+{
+	unsigned long x;
+	char *end;
+
+	if (len == 0)
+		return NUM_EMPTY;
+	if (!isdigit((unsigned char)s[0]))
+		return NUM_SYNTAX;
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (end != s + len)
+		return NUM_SYNTAX;
+	if (errno == ERANGE || x < lo || x > hi)
+		return NUM_RANGE;
+	*v = x;
+	return NUM_OK;
+}
+
+/*
+ * A decimal number of seconds in (0, max]. Only digits, '.', exponent and sign bytes are let
+ * through to strtod, which would also accept blanks, hex floats, "inf" and "nan". A sign is
+ * allowed so that "-5" reads as out of range rather than as not a number. Assumes the "C"
+ * locale's '.', which rsttrace never changes.
+ */
+static enum num_status parse_seconds(const char *s, double max, double *v)
+{
+	double x;
+	char *end;
+
+	if (*s == '\0')
+		return NUM_EMPTY;
+	if (s[strspn(s, "0123456789.eE+-")] != '\0')
+		return NUM_SYNTAX;
+	errno = 0;
+	x = strtod(s, &end);
+	if (end == s || *end != '\0')
+		return NUM_SYNTAX;
+	/* ERANGE: overflow to HUGE_VAL, or underflow of a tiny value: both out of range */
+	if (errno == ERANGE || !(x > 0) || x > max)
+		return NUM_RANGE;
+	*v = x;
+	return NUM_OK;
+}
+
+/* "-P" for options with a short name, "--probes" for the others. */
+static void option_label(int key, char *buf, size_t size)
+{
+	const struct argp_option *opt;
+
+	if (key > 0 && key < 0x100 && isalpha(key)) {
+		snprintf(buf, size, "-%c", key);
+		return;
+	}
+	for (opt = option_table; opt->name || opt->key || opt->doc; opt++) {
+		if (opt->key == key && opt->name) {
+			snprintf(buf, size, "--%s", opt->name);
+			return;
+		}
+	}
+	snprintf(buf, size, "?");
+}
+
+static int __attribute__((format(printf, 2, 3))) usage_error(struct parse_ctx *c,
+							      const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(c->err, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(c->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->err);
+	c->reported = true;
+	return EINVAL;
+}
+
+/* "invalid port '70000' in '-P 80,70000': must be 1..65535" */
+static int bad_value(struct parse_ctx *c, const char *what, const char *elem, size_t len, int key,
+		     const char *arg, const char *rule)
+{
+	char label[32];
+
+	option_label(key, label, sizeof(label));
+	return usage_error(c, "invalid %s '%.*s' in '%s %s': %s", what, (int)len, elem, label, arg,
+			   rule);
+}
+
+static const char *num_rule(enum num_status st, const char *range_rule)
+{
+	return st == NUM_SYNTAX ? "not a decimal number" : range_rule;
+}
+
+typedef int (*element_fn)(struct parse_ctx *c, int key, const char *arg, const char *elem,
+			  size_t len);
+
+/* Calls fn on every comma-separated element of arg; an empty one is an error of its own. */
+static int for_each_element(struct parse_ctx *c, int key, const char *arg, const char *what,
+			    element_fn fn)
+{
+	const char *p = arg;
+	int n, err;
+
+	for (n = 1;; n++) {
+		size_t len = strcspn(p, ",");
+		char label[32];
+
+		if (len == 0) {
+			option_label(key, label, sizeof(label));
+			return usage_error(c, "empty element %d in '%s %s': expected %s[,%s...]",
+					   n, label, arg, what, what);
+		}
+		err = fn(c, key, arg, p, len);
+		if (err)
+			return err;
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+}
+
+static int add_pid(struct parse_ctx *c, int key, const char *arg, const char *elem, size_t len)
+{
+	struct rt_options *o = c->o;
+	unsigned long pid;
+	enum num_status st;
+	int i;
+
+	st = parse_uint(elem, len, 1, PID_MAX_LIMIT, &pid);
+	if (st)
+		return bad_value(c, "pid", elem, len, key, arg, num_rule(st, PID_RULE));
+	for (i = 0; i < o->npids; i++)
+		if (o->pids[i] == pid)
+			return 0;
+	/* the kernel filter checks a fixed array: more would be silently ignored */
+	if (o->npids == RT_MAX_PIDS)
+		return bad_value(c, "pid", elem, len, key, arg,
+				 "too many pids, at most " XSTR(RT_MAX_PIDS)
+				 " distinct pids can be filtered");
+	o->pids[o->npids++] = pid;
+	return 0;
+}
+
+static void want_port(struct rt_options *o, unsigned port)
+{
+	__u8 bit = 1u << (port & 7);
+
+	if (!(o->port_bitmap[port >> 3] & bit)) {
+		o->port_bitmap[port >> 3] |= bit;
+		o->nports++;
+	}
+}
+
+static int add_port_range(struct parse_ctx *c, int key, const char *arg, const char *elem,
+			  size_t len, const char *dash)
+{
+	size_t lo_len = dash - elem, hi_len = len - lo_len - 1;
+	unsigned long lo, hi, p;
+	enum num_status st;
+
+	st = parse_uint(elem, lo_len, 1, PORT_MAX, &lo);
+	if (!st)
+		st = parse_uint(dash + 1, hi_len, 1, PORT_MAX, &hi);
+	if (st == NUM_EMPTY)
+		return bad_value(c, "port range", elem, len, key, arg, "expected LO-HI");
+	if (st)
+		return bad_value(c, "port range", elem, len, key, arg,
+				 st == NUM_SYNTAX ? "LO and HI must be decimal numbers"
+						  : "LO and HI " PORT_RULE);
+	if (lo > hi)
+		return bad_value(c, "port range", elem, len, key, arg, "LO must be <= HI");
+	for (p = lo; p <= hi; p++)
+		want_port(c->o, p);
+	return 0;
+}
+
+static int add_port(struct parse_ctx *c, int key, const char *arg, const char *elem, size_t len)
+{
+	const char *dash = memchr(elem, '-', len);
+	unsigned long port;
+	enum num_status st;
+
+	if (dash)
+		return add_port_range(c, key, arg, elem, len, dash);
+	st = parse_uint(elem, len, 1, PORT_MAX, &port);
+	if (st)
+		return bad_value(c, "port", elem, len, key, arg, num_rule(st, PORT_RULE));
+	want_port(c->o, port);
+	return 0;
+}
+
+static int set_comm(struct parse_ctx *c, int key, const char *arg)
+{
+	size_t len = strlen(arg);
+	char rule[160];
+
+	if (len == 0)
+		return bad_value(c, "comm", arg, len, key, arg, "must not be empty");
+	/* task->comm is 16 bytes with its NUL: the kernel truncates longer names to 15 */
+	if (len > RT_COMM_LEN - 1) {
+		snprintf(rule, sizeof(rule),
+			 "longer than 15 bytes; the kernel truncates process names to 15 bytes, "
+			 "so it could never match (did you mean '%.15s'?)", arg);
+		return bad_value(c, "comm", arg, len, key, arg, rule);
+	}
+	/* a second name would silently replace the first: the user may expect both */
+	if (c->have_comm)
+		return usage_error(c, "-c given twice ('%s', then '%s'): only one COMM can be "
+				      "filtered", c->o->comm, arg);
+	memcpy(c->o->comm, arg, len + 1);
+	c->have_comm = true;
+	return 0;
+}
+
+static int set_duration(struct parse_ctx *c, int key, const char *arg)
+{
+	enum num_status st = parse_seconds(arg, DURATION_MAX_S, &c->o->duration_s);
+
+	if (st)
+		return bad_value(c, "duration", arg, strlen(arg), key, arg,
+				 st == NUM_EMPTY ? "must not be empty" :
+				 num_rule(st, DURATION_RULE));
+	return 0;
+}
+
+static int set_probes(struct parse_ctx *c, int key, const char *arg)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(family_names); i++) {
+		if (!strcmp(arg, family_names[i])) {
+			c->o->probes = i;
+			return 0;
+		}
+	}
+	return bad_value(c, "probe family", arg, strlen(arg), key, arg,
+			 "must be auto, fentry, kprobe or tracepoint");
+}
+
+/* Help and version end the parse successfully; the non-zero return only stops argp. */
+static int print_help(struct parse_ctx *c, const struct argp_state *state, unsigned flags)
+{
+	argp_help(state->root_argp, c->out, flags, prog_name);
+	c->exit_ok = true;
+	return ECANCELED;
+}
+
+static int print_version(struct parse_ctx *c)
+{
+	fprintf(c->out, "%s %s (libbpf %u.%u)\n", prog_name, RSTTRACE_VERSION,
+		libbpf_major_version(), libbpf_minor_version());
+	c->exit_ok = true;
+	return ECANCELED;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_ctx *c = state->input;
+
+	switch (key) {
+	case 'p':
+		return for_each_element(c, key, arg, "PID", add_pid);
+	case 'P':
+		return for_each_element(c, key, arg, "PORT", add_port);
+	case 'c':
+		return set_comm(c, key, arg);
+	case 'j':
+		c->o->json = true;
+		return 0;
+	case OPT_EVENTS:
+		c->o->events = true;
+		return 0;
+	case OPT_LIST_PROBES:
+		c->o->list_probes = true;
+		return 0;
+	case 'v':
+		c->o->verbose++;
+		return 0;
+	case 'd':
+		return set_duration(c, key, arg);
+	case OPT_PROBES:
+		return set_probes(c, key, arg);
+	case 'h':
+		return print_help(c, state, ARGP_HELP_STD_HELP);
+	case OPT_USAGE:
+		return print_help(c, state, ARGP_HELP_USAGE);
+	case 'V':
+		return print_version(c);
+	case ARGP_KEY_ARG:
+		return usage_error(c, "unexpected argument '%s': rsttrace takes no arguments, "
+				      "only options", arg);
+	case ARGP_KEY_INIT:
+		/* after a getopt error argp prints its own "Try ... or --usage" line on
+		 * err_stream: silence it, options_parse() prints ours */
+		state->err_stream = NULL;
+		state->out_stream = c->out;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp argp = {
+	.options = option_table,
+	.parser = parse_opt,
+	.doc = doc,
+};
+
+/*
+ * argp_parse() with argv[0] replaced by "rsttrace" (getopt starts its messages with argv[0])
+ * and with getopt's messages sent to err. ARGP_NO_HELP: argp's own --help/--version would
+ * print to stdout and exit. ARGP_IN_ORDER: getopt would otherwise permute the caller's argv.
+ */
+static error_t run_argp(struct parse_ctx *c, int argc, char **argv)
+{
+	int n = argc > 0 ? argc : 1, i;
+	char **args = calloc(n + 1, sizeof(*args));
+	FILE *saved_stderr;
+	error_t ret;
+
+	if (!args)
+		return usage_error(c, "out of memory");
+	args[0] = prog_name;
+	for (i = 1; i < argc; i++)
+		args[i] = argv[i];
+	/*
+	 * getopt reports an unknown option or a missing argument on stderr itself, not on
+	 * argp's err_stream. glibc documents stderr as an assignable variable: borrow it (not
+	 * thread-safe: parse before starting threads, as main() does anyway).
+	 */
+	saved_stderr = stderr;
+	stderr = c->err;
+	ret = argp_parse(&argp, n, args, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER, NULL, c);
+	stderr = saved_stderr;
+	free(args);
+	return ret;
+}
+
+enum options_result options_parse(struct rt_options *o, int argc, char **argv, FILE *out,
+				  FILE *err)
+{
+	struct parse_ctx c = { .o = o, .out = out, .err = err };
+	error_t ret;
+
+	memset(o, 0, sizeof(*o));
+	ret = run_argp(&c, argc, argv);
+	if (c.exit_ok)
+		return OPTIONS_EXIT_OK;
+	if (!ret)
+		return OPTIONS_RUN;
+	/* EINVAL without our own message: getopt already said what was wrong */
+	if (!c.reported && ret != EINVAL)
+		fprintf(err, "%s: %s\n", prog_name, strerror(ret));
+	fprintf(err, "Try '%s --help' for more information.\n", prog_name);
+	return OPTIONS_USAGE;
+}

@@ -1,0 +1,55 @@
+/* options.h - the command line: one struct of settings, one parser that validates all of it. */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "../bpf/rsttrace.h"
+
+#define RSTTRACE_VERSION "0.1.0"
+
+#define RT_EXIT_OK 0
+#define RT_EXIT_RUNTIME 1
+#define RT_EXIT_USAGE 2
+
+enum rt_probe_family {
+	RT_PROBES_AUTO = 0,
+	RT_PROBES_FENTRY,
+	RT_PROBES_KPROBE,
+	RT_PROBES_TRACEPOINT,
+};
+
+struct rt_options {
+	__u32 pids[RT_MAX_PIDS];      /* -p: tgids, in the order given, no duplicates */
+	int npids;
+	__u8 port_bitmap[RT_PORT_BITMAP_BYTES]; /* -P: bit p set = port p wanted */
+	int nports;                   /* number of bits set */
+	char comm[RT_COMM_LEN];       /* -c: exact task comm, "" = no filter */
+	bool json;                    /* -j/--json */
+	bool events;                  /* --events */
+	bool list_probes;             /* --list-probes */
+	int verbose;                  /* -v (repeatable) */
+	double duration_s;            /* -d: 0 = until a signal */
+	enum rt_probe_family probes;  /* --probes */
+};
+
+enum options_result {
+	OPTIONS_RUN = 0,   /* go on and trace */
+	OPTIONS_EXIT_OK,   /* --help or --version was printed: exit 0 */
+	OPTIONS_USAGE,     /* a usage error was printed on err: exit 2 */
+};
+
+/* Parse argv into *o (which it zeroes first). Help and version go to out, every error to err,
+ * naming the bad value. Never exits, never prints to out on error. */
+enum options_result options_parse(struct rt_options *o, int argc, char **argv, FILE *out,
+				  FILE *err);
+
+static inline bool options_port_wanted(const struct rt_options *o, unsigned port)
+{
+	return port < 65536 && (o->port_bitmap[port >> 3] & (1u << (port & 7)));
+}
+
+const char *probe_family_name(enum rt_probe_family f);
+
+#endif

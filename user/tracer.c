@@ -1,0 +1,167 @@
+/* tracer.c - open, configure, choose, load, attach; the only file that sees the skeleton. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "rsttrace.skel.h"
+#include "log.h"
+#include "tracer.h"
+
+#define CAP_BIT(caps, c) ((caps)[(c) / 32].effective & (1u << ((c) % 32)))
+
+/* CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN; CAP_PERFMON also covers reading the
+ * context address that tells process context from softirq. */
+static bool has_bpf_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct caps[2] = {};
+
+	if (syscall(SYS_capget, &hdr, caps))
+		return false;
+	if (CAP_BIT(caps, CAP_SYS_ADMIN))
+		return true;
+	return CAP_BIT(caps, CAP_BPF) && CAP_BIT(caps, CAP_PERFMON);
+}
+
+static void set_filters(struct rsttrace_bpf *skel, const struct rt_options *o)
+{
+	struct rsttrace_bpf__rodata *ro = skel->rodata;
+
+	ro->filter_ports_on = o->nports > 0;
+	memcpy((void *)ro->filter_port_bitmap, o->port_bitmap, sizeof(o->port_bitmap));
+	ro->filter_npids = o->npids;
+	for (int i = 0; i < o->npids; i++)
+		ro->filter_pids[i] = o->pids[i];
+	ro->filter_comm_on = o->comm[0] != 0;
+	memcpy((void *)ro->filter_comm, o->comm, sizeof(o->comm));
+}
+
+/* Hook arguments that exist only on some kernels (notes/vmtest.md: 6.1 has no reason). */
+static bool func_has_args(const struct btf *btf, const char *name, bool tracepoint, int n)
+{
+	char tname[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(tname, sizeof(tname), "%s%s", tracepoint ? "btf_trace_" : "", name);
+	id = btf__find_by_name_kind(btf, tname, tracepoint ? BTF_KIND_TYPEDEF : BTF_KIND_FUNC);
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	while (t && (btf_is_typedef(t) || btf_is_ptr(t) || btf_is_func(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_func_proto(t) && btf_vlen(t) >= n;
+}
+
+static void set_kernel_shape(struct rsttrace_bpf *skel, const struct btf *btf)
+{
+	skel->rodata->send_reset_has_reason = func_has_args(btf, "tcp_send_reset", true, 4);
+	skel->rodata->v4_send_reset_has_reason = func_has_args(btf, "tcp_v4_send_reset", false, 3);
+	skel->rodata->active_reset_has_reason =
+		func_has_args(btf, "tcp_send_active_reset", false, 3);
+}
+
+int tracer_open(struct tracer *t, const struct rt_options *o, char *err, size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	if (!has_bpf_privileges()) {
+		snprintf(err, len, "needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) to load "
+			 "BPF programs: run it with sudo");
+		return -1;
+	}
+	t->vmlinux = btf__load_vmlinux_btf();
+	if (!t->vmlinux) {
+		snprintf(err, len, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; "
+			 "rsttrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y", strerror(errno));
+		return -1;
+	}
+	t->skel = rsttrace_bpf__open();
+	if (!t->skel) {
+		snprintf(err, len, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	set_filters(t->skel, o);
+	set_kernel_shape(t->skel, t->vmlinux);
+	if (probes_choose(&t->plan, t->skel->obj, t->vmlinux, o->probes, o->list_probes, err, len))
+		return -1;
+	probes_set_autoload(&t->plan, t->skel->obj);
+	return 0;
+}
+
+static int attach_chosen(struct tracer *t, char *err, size_t len)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, t->skel->obj) {
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p))
+			continue;
+		l = bpf_program__attach(p);
+		if (!l) {
+			snprintf(err, len, "cannot attach %s (%s): %s", bpf_program__name(p),
+				 bpf_program__section_name(p), strerror(errno));
+			return -1;
+		}
+		if (t->nlinks == TRACER_MAX_LINKS) {
+			bpf_link__destroy(l);
+			snprintf(err, len, "too many programs (raise TRACER_MAX_LINKS)");
+			return -1;
+		}
+		t->links[t->nlinks++] = l;
+	}
+	return 0;
+}
+
+int tracer_load_attach(struct tracer *t, ring_buffer_sample_fn on_event, void *ctx, char *err,
+		       size_t len)
+{
+	int e = rsttrace_bpf__load(t->skel);
+
+	if (e) {
+		snprintf(err, len, "cannot load the BPF programs: %s (run with -v for the verifier's "
+			 "log)", strerror(-e));
+		return -1;
+	}
+	if (attach_chosen(t, err, len))
+		return -1;
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, ctx, NULL);
+	if (!t->rb) {
+		snprintf(err, len, "cannot open the ring buffer: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+unsigned long long tracer_lost(const struct tracer *t)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned long long sum = 0;
+	__u32 zero = 0;
+
+	if (ncpu <= 0 || !t->skel)
+		return 0;
+	{
+		__u64 per_cpu[ncpu];
+
+		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.lost), &zero, per_cpu))
+			return 0;
+		for (int i = 0; i < ncpu; i++)
+			sum += per_cpu[i];
+	}
+	return sum;
+}
+
+void tracer_close(struct tracer *t)
+{
+	ring_buffer__free(t->rb);
+	for (int i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	rsttrace_bpf__destroy(t->skel);
+	btf__free(t->vmlinux);
+	memset(t, 0, sizeof(*t));
+}

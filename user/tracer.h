@@ -1,0 +1,33 @@
+/* tracer.h - the BPF side's lifecycle: open, configure the kernel filters, choose the probes,
+ * load, attach, drain the ring buffer, count what was lost. */
+#ifndef TRACER_H
+#define TRACER_H
+
+#include <stddef.h>
+#include <bpf/libbpf.h>
+#include "options.h"
+#include "probes.h"
+
+#define TRACER_MAX_LINKS 32
+
+struct rsttrace_bpf;
+
+struct tracer {
+	struct rsttrace_bpf *skel;
+	struct btf *vmlinux;
+	struct ring_buffer *rb;
+	struct probe_plan plan;
+	struct bpf_link *links[TRACER_MAX_LINKS];
+	int nlinks;
+};
+
+/* Check privileges and BTF, open the object, set the filters, probe and choose.
+ * 0, or -1 with a message in err saying what is missing and what to do. */
+int tracer_open(struct tracer *t, const struct rt_options *o, char *err, size_t len);
+int tracer_load_attach(struct tracer *t, ring_buffer_sample_fn on_event, void *ctx, char *err,
+		       size_t len);
+/* events lost in the kernel (ring buffer full) since start */
+unsigned long long tracer_lost(const struct tracer *t);
+void tracer_close(struct tracer *t);
+
+#endif
