@@ -187,13 +187,17 @@ static __always_inline void addr4(__u8 *dst, __be32 a)
 	__builtin_memcpy(dst + 12, &a, 4);
 }
 
-/* This socket's local port. skc_num is zeroed by inet_put_port() once a full socket reaches
- * CLOSE; inet_sport survives (the classic tracepoints use it) but lies outside struct sock,
- * where direct BTF access is refused, so it costs a probe read: only paid in CLOSE. */
+/* This socket's local port. skc_num is zeroed by inet_put_port() when a full socket goes to
+ * CLOSE (on 6.18 already when inet_sock_set_state reports the change); inet_sport survives
+ * (the classic tracepoints use it) but lies outside struct sock, where direct BTF access is
+ * refused, so it costs a probe read: paid only when skc_num is 0. Timewait and request
+ * socks have no inet_sock. */
 static __always_inline __u16 sk_sport(const struct sock *sk, __u8 state, const bool btf)
 {
-	if (state != RT_TCP_CLOSE)
-		return RD(btf, sk, __sk_common.skc_num);
+	__u16 num = RD(btf, sk, __sk_common.skc_num);
+
+	if (num || state == RT_TCP_TIME_WAIT || state == RT_TCP_NEW_SYN_RECV)
+		return num;
 	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 }
 
@@ -514,6 +518,8 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 		if (task_filter_on() && !task_wanted(&e.current))
 			return 0;
 		owner_learn(sk, &e);
+		if (e.kind)
+			sk_addrs(sk, &e);
 	} else if (!e.kind) {
 		return 0;
 	} else {
