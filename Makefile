@@ -76,11 +76,11 @@ unit: $(UNIT_TESTS)
 	$(Q)tests/run.sh unit $(UNIT_TESTS)
 
 e2e: rsttrace $(OUTPUT)/scen
-	$(Q)tests/run.sh e2e tests/e2e/*.sh
+	$(Q)tests/run.sh e2e tests/e2e/test_*.sh
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory rsttrace $(UNIT_TESTS) $(OUTPUT)/scen
-	$(Q)tests/run.sh all $(UNIT_TESTS) tests/e2e/*.sh
+	$(Q)tests/run.sh all $(UNIT_TESTS) tests/e2e/test_*.sh
 
 run: deps rsttrace
 	./rsttrace $(ARGS)

@@ -456,11 +456,16 @@ static __always_inline int on_receive_reset(void *ctx, const struct sock *sk, co
 	return on_sk_event(ctx, sk, RT_RST_RECV, 0, btf);
 }
 
+/* tcp_disconnect() reports even when it set no error (a failed connect's cleanup): only a
+ * set sk_err is an error pending */
 static __always_inline int on_error_report(void *ctx, const struct sock *sk, const bool btf)
 {
+	int err;
+
 	if (!sk || !sk_is_tcp(sk, btf))
 		return 0;
-	return on_sk_event(ctx, sk, RT_ERROR_PENDING, RD(btf, sk, sk_err), btf);
+	err = RD(btf, sk, sk_err);
+	return err ? on_sk_event(ctx, sk, RT_ERROR_PENDING, err, btf) : 0;
 }
 
 static __always_inline int on_destroy(void *ctx, const struct sock *sk, const bool btf)

@@ -64,9 +64,9 @@ static void put_i64(struct emitter *e, const char *key, struct field how, bool k
 	put_str(e, key, how, known ? buf : NULL);
 }
 
-/* a process: pid and comm keys in JSON, "pid/comm" in text */
+/* a process: pid and comm keys in JSON, "pid/comm" in text (label= when a detail) */
 static void put_task(struct emitter *e, const char *pid_key, const char *comm_key,
-		     struct field how, bool known, const struct rt_task *t)
+		     const char *label, struct field how, bool known, const struct rt_task *t)
 {
 	char buf[48];
 
@@ -84,7 +84,7 @@ static void put_task(struct emitter *e, const char *pid_key, const char *comm_ke
 	for (char *c = buf; *c; c++)
 		if (*c < 0x20 || *c == 0x7f)
 			*c = '?';
-	put_str(e, pid_key, how, known ? buf : NULL);
+	put_str(e, label, how, known ? buf : NULL);
 }
 
 /* an endpoint: addr and port keys in JSON, "addr:port" ("[v6]:port") in text */
@@ -138,7 +138,7 @@ static void put_event_fields(struct emitter *e, const struct event *ev)
 		put_str(e, "time", COLUMN(15), tbuf);
 		put_str(e, "kind", COLUMN(13), kind_name(ev->kind));
 	}
-	put_task(e, "pid", "comm", COLUMN(22), ev->has_owner, &ev->owner);
+	put_task(e, "pid", "comm", "owner", COLUMN(22), ev->has_owner, &ev->owner);
 	put_str(e, "family", HIDDEN, family);
 	put_endpoint(e, "saddr", "sport", ev->family, ev->has_local, ev->saddr, ev->sport);
 	put_endpoint(e, "daddr", "dport", ev->family, ev->has_peer, ev->daddr, ev->dport);
@@ -149,7 +149,7 @@ static void put_event_fields(struct emitter *e, const struct event *ev)
 	/* text: a write's ret is its byte count, shown once */
 	put_i64(e, "ret", ev->kind == RT_WRITE ? HIDDEN : DETAIL, ev->has_ret, ev->ret);
 	put_i64(e, "bytes", DETAIL, ev->bytes >= 0, ev->bytes);
-	put_task(e, "trigger_pid", "trigger_comm", DETAIL, ev->has_trigger, &ev->trigger);
+	put_task(e, "trigger_pid", "trigger_comm", "trigger", DETAIL, ev->has_trigger, &ev->trigger);
 	if (e->mode == EMIT_JSON) {
 		if (ev->cookie)
 			json_u64_as_str(&e->json, "cookie", ev->cookie);

@@ -29,8 +29,9 @@ static void decode_tuple(const struct rt_event *raw, struct event *ev)
 	ev->family = raw->family;
 	ev->netns = raw->tuple.netns;
 	ev->has_local = raw->tuple.sport || !addr_is_zero(raw->tuple.saddr);
-	/* tcp_disconnect() zeroes the peer (linger close, failed connect): unknown, not 0 */
-	ev->has_peer = raw->tuple.dport || !addr_is_zero(raw->tuple.daddr);
+	/* tcp_disconnect() zeroes the peer's port (and sometimes its address) on a linger close
+	 * or a failed connect: a peer without a port is unknown, not port 0 */
+	ev->has_peer = raw->tuple.dport != 0;
 	if (ev->has_local)
 		addr_format(raw->family, raw->tuple.saddr, ev->saddr);
 	if (ev->has_peer)

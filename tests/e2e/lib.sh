@@ -1,0 +1,88 @@
+# tests/e2e/lib.sh - shared by the end-to-end tests: start rsttrace and wait for its ready
+# line (no sleeps), stop it by pid, run a scenario, check JSON with jq, report PASS/FAIL.
+# Each test runs in its own temporary directory, kept when something failed.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RT=$ROOT/rsttrace
+SCEN=$ROOT/.output/scen
+WORK=$(mktemp -d /tmp/rsttrace-e2e.XXXXXX)
+FAILED=0
+RT_PID=
+
+pass() { echo "PASS $1"; }
+fail() {
+	echo "FAIL $1: $2"
+	FAILED=1
+}
+# check NAME CONDITION-COMMAND...: PASS when the command succeeds
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name" "$*"; fi
+}
+
+cleanup() {
+	[ -n "$RT_PID" ] && kill -KILL "$RT_PID" 2>/dev/null
+	if [ "$FAILED" = 0 ]; then rm -rf "$WORK"; else echo "logs kept in $WORK"; fi
+}
+trap cleanup EXIT
+
+# a port nobody listens on: the kernel's choice for a just-closed socket
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# rt_start NAME ARGS...: start rsttrace, stdout to $WORK/NAME.out, wait for the ready line on
+# stderr (read from a FIFO, bounded to 15 s). Returns non-zero if it never came.
+rt_start() {
+	local name=$1 line
+	shift
+	RT_OUT=$WORK/$name.out
+	RT_ERR=$WORK/$name.err
+	mkfifo "$WORK/$name.fifo"
+	"$RT" "$@" >"$RT_OUT" 2>"$WORK/$name.fifo" &
+	RT_PID=$!
+	exec 3<"$WORK/$name.fifo"
+	: >"$RT_ERR"
+	while IFS= read -r -t 15 -u 3 line; do
+		echo "$line" >>"$RT_ERR"
+		case $line in "rsttrace: tracing"*) break ;; esac
+	done
+	cat <&3 >>"$RT_ERR" &
+	exec 3<&-
+	grep -q '^rsttrace: tracing' "$RT_ERR"
+}
+
+# rt_stop: SIGINT, wait (bounded 10 s) and return rsttrace's exit status
+rt_stop() {
+	local i rc
+	kill -INT "$RT_PID" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$RT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$RT_PID" 2>/dev/null && kill -KILL "$RT_PID"
+	wait "$RT_PID"
+	rc=$?
+	RT_PID=
+	wait # the stderr drain
+	return $rc
+}
+
+# jq_true NAME FILTER: PASS if the filter, run over all JSON lines slurped into an array
+# as $ev (events only), yields true
+jq_true() {
+	local name=$1 filter=$2
+	if jq -e -s "[.[] | select(.type == \"event\")] as \$ev | $filter" "$RT_OUT" >/dev/null 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "jq: $filter"
+		echo "  events:"
+		jq -c 'select(.type=="event") | [.kind,.pid,.comm,.saddr,.sport,.daddr,.dport,.state,.reason,.errno,.trigger_comm]' "$RT_OUT" | sed 's/^/    /'
+	fi
+}
+
+# scen_pid SCENFILE ROLE: the pid a scenario printed for cli or srv
+scen_pid() {
+	sed -n "s/.* role=$2 pid=\([0-9]*\) .*/\1/p" "$1" | head -1
+}

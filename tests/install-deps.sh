@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install what building and testing rsttrace needs, from Debian/Ubuntu packages, only when
+# something is missing (so a ready machine does not touch the network).
+set -eu
+# build: clang (BPF), bpftool (skeleton), libbpf/libelf/zlib (loader); tests: jq (checking
+# JSON), python3, iproute2 (netns), util-linux (setpriv), curl, nginx-light and golang-go
+# (the incident's real servers), procps (pgrep)
+PKGS="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config jq python3 iproute2
+util-linux curl nginx-light golang-go procps"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if ! command -v apt-get >/dev/null; then
+	echo "install-deps: missing:$missing, and no apt-get to install them" >&2
+	exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing:$missing; run as root (sudo make test) to install them" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# nginx's package starts a default server on port 80; keep it from starting here
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d.rsttrace
+[ -e /usr/sbin/policy-rc.d ] || { cp /usr/sbin/policy-rc.d.rsttrace /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && created=1; }
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+[ "${created:-0}" = 1 ] && rm -f /usr/sbin/policy-rc.d
+rm -f /usr/sbin/policy-rc.d.rsttrace
+exit 0
