@@ -308,7 +308,8 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 	if (e->cookie)
 		bpf_map_update_elem(&owner_by_cookie, &e->cookie, &n, BPF_ANY);
 	sk_addrs(sk, e);
-	if (e->tuple.dport)
+	/* connect() reports SYN_SENT before it picks the local port: no key yet */
+	if (e->tuple.dport && e->tuple.sport)
 		bpf_map_update_elem(&owner_by_tuple, &e->tuple, &n.task, BPF_ANY);
 	if (accepted) {
 		struct rt_event a = *e;
@@ -443,7 +444,9 @@ static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 ki
 		return 0;
 	sk_addrs(sk, &e);
 	fill_current(&e, ctx);
-	if (!owner_resolve(&e, false))
+	/* in process context this runs in the owner's syscall on this socket: a close, or an
+	 * RST queued on the owned socket's backlog and processed by release_sock() (notes §2) */
+	if (!owner_resolve(&e, e.ctx == RT_CTX_TASK))
 		return 0;
 	if (kind == RT_ERROR_PENDING && e.owner_by)
 		sigpipe_arm(e.owner.pid);

@@ -153,7 +153,7 @@ static int run(struct app *app)
 		return RT_EXIT_RUNTIME;
 	}
 	if (app->opts.list_probes) {
-		probes_print(&app->tracer.plan, stdout);
+		probes_print(&app->tracer.plan, tracer_object(&app->tracer), stdout);
 		return RT_EXIT_OK;
 	}
 	warn_unavailable(&app->tracer.plan);

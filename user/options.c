@@ -47,6 +47,7 @@ static const char *const family_names[] = {
 	[RT_PROBES_FENTRY] = "fentry",
 	[RT_PROBES_KPROBE] = "kprobe",
 	[RT_PROBES_TRACEPOINT] = "tracepoint",
+	[RT_PROBES_RAW_TP] = "raw_tp",
 };
 
 const char *probe_family_name(enum rt_probe_family f)
@@ -76,7 +77,8 @@ static const struct argp_option option_table[] = {
 	{ NULL, 0, NULL, 0, "Probes:", 3 },
 	{ "probes", OPT_PROBES, "FAMILY", 0,
 	  "Use this probe family: auto (default: the best the kernel allows, per hook), "
-	  "fentry, kprobe or tracepoint", 3 },
+	  "fentry, kprobe, tracepoint (tp_btf, else raw_tp) or raw_tp (what kernels without "
+	  "tp_btf use)", 3 },
 	{ "list-probes", OPT_LIST_PROBES, NULL, 0,
 	  "Show which probe each hook would use, and why", 3 },
 	{ NULL, 0, NULL, 0, "General:", 4 },
@@ -361,7 +363,7 @@ static int set_probes(struct parse_ctx *c, int key, const char *arg)
 		}
 	}
 	return bad_value(c, "probe family", arg, strlen(arg), key, arg,
-			 "must be auto, fentry, kprobe or tracepoint");
+			 "must be auto, fentry, kprobe, tracepoint or raw_tp");
 }
 
 /* Help and version end the parse successfully; the non-zero return only stops argp. */

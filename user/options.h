@@ -18,6 +18,7 @@ enum rt_probe_family {
 	RT_PROBES_FENTRY,
 	RT_PROBES_KPROBE,
 	RT_PROBES_TRACEPOINT,
+	RT_PROBES_RAW_TP,  /* extension: raw_tp only, the fallback where tp_btf is missing */
 };
 
 struct rt_options {

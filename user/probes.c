@@ -78,35 +78,6 @@ const char *mechanism_name(enum mechanism m)
 /* ------------------------------------------------------------------------------------ */
 /* BTF questions                                                                          */
 
-/* the FUNC_PROTO behind a tracepoint's btf_trace_<name> typedef or a kernel FUNC */
-static const struct btf_type *proto_of(const struct btf *btf, const char *name, bool tracepoint)
-{
-	char tname[128];
-	const struct btf_type *t;
-	int id;
-
-	if (tracepoint) {
-		snprintf(tname, sizeof(tname), "btf_trace_%s", name);
-		id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
-	} else {
-		id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
-	}
-	if (id < 0)
-		return NULL;
-	t = btf__type_by_id(btf, id);
-	while (t && (btf_is_typedef(t) || btf_is_ptr(t) || btf_is_func(t)))
-		t = btf__type_by_id(btf, t->type);
-	return t && btf_is_func_proto(t) ? t : NULL;
-}
-
-/* Does the hook carry a reset reason (6.10+)? tracepoints have the ctx as argument 0. */
-static bool has_reason_arg(const struct btf *btf, const char *name, bool tracepoint)
-{
-	const struct btf_type *p = proto_of(btf, name, tracepoint);
-
-	return p && btf_vlen(p) >= (tracepoint ? 4 : 3);
-}
-
 static int btf_id_of(const struct btf *btf, const char *name, bool tracepoint)
 {
 	char tname[128];
@@ -115,6 +86,19 @@ static int btf_id_of(const struct btf *btf, const char *name, bool tracepoint)
 		return btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
 	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
 	return btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+}
+
+int kernel_hook_nargs(const struct btf *btf, const char *name, bool tracepoint)
+{
+	int id = btf_id_of(btf, name, tracepoint);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, id);
+
+	while (t && (btf_is_typedef(t) || btf_is_ptr(t) || btf_is_func(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	/* a tracepoint's btf_trace_<name> takes the ctx first */
+	return btf_vlen(t) - (tracepoint ? 1 : 0);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -196,7 +180,7 @@ static int probe_program(const struct bpf_program *p, const struct btf *btf, boo
 			return -ENOENT;
 		}
 	}
-	if (need_reason && !has_reason_arg(btf, target, true)) {
+	if (need_reason && kernel_hook_nargs(btf, target, true) < 3) {
 		snprintf(why, len, "%s has no reset reason (kernel < 6.10): it misses resets "
 			 "without a socket and from timewait socks", target);
 		return -ENOTSUP;
@@ -255,6 +239,8 @@ static bool family_allows(const struct hook *h, enum mechanism m, enum rt_probe_
 	switch (family) {
 	case RT_PROBES_TRACEPOINT:
 		return m == MECH_TP_BTF || m == MECH_RAW_TP;
+	case RT_PROBES_RAW_TP:
+		return m == MECH_RAW_TP;
 	case RT_PROBES_FENTRY:
 		return hook_has(h, MECH_FENTRY) ? m == MECH_FENTRY : m <= MECH_RAW_TP;
 	case RT_PROBES_KPROBE:
@@ -272,7 +258,7 @@ static void choose_hook(const struct hook *h, struct hook_result *r, struct bpf_
 		const struct variant *v = &h->variants[i];
 
 		if (!family_allows(h, v->mech, family)) {
-			snprintf(r->why[i], PROBE_WHY_LEN, "not tried: --probes %s",
+			snprintf(r->why[i], PROBE_WHY_LEN, "excluded by --probes %s",
 				 probe_family_name(family));
 			continue;
 		}
@@ -296,8 +282,7 @@ int probes_choose(struct probe_plan *plan, struct bpf_object *obj, const struct 
 		struct hook_result *r = &plan->result[i];
 
 		choose_hook(h, r, obj, vmlinux, family, all);
-		if (r->chosen < 0 && family != RT_PROBES_AUTO && family != RT_PROBES_TRACEPOINT &&
-		    !all) {
+		if (r->chosen < 0 && family != RT_PROBES_AUTO && !all) {
 			int forced = -1;
 
 			for (int v = 0; v < h->nvariants; v++)
@@ -339,27 +324,39 @@ const char *probes_chosen_name(const struct probe_plan *plan, int hook)
 	return r->chosen < 0 ? NULL : mechanism_name(plan->hooks[hook].variants[r->chosen].mech);
 }
 
-static void print_variant(const struct variant *v, const struct hook_result *r, int i, FILE *f)
+/* "fentry/tcp_v4_send_reset,fentry/tcp_send_active_reset": where the variant attaches */
+static void variant_targets(const struct variant *v, struct bpf_object *obj, char *buf,
+			    size_t len)
 {
-	char targets[160] = "";
-
+	buf[0] = 0;
 	for (int k = 0; k < VARIANT_MAX_PROGS && v->progs[k]; k++) {
-		size_t n = strlen(targets);
+		const struct bpf_program *p = bpf_object__find_program_by_name(obj, v->progs[k]);
+		size_t n = strlen(buf);
 
-		snprintf(targets + n, sizeof(targets) - n, "%s%s", k ? "," : "", v->progs[k]);
+		snprintf(buf + n, len - n, "%s%s", k ? "," : "",
+			 p ? bpf_program__section_name(p) : v->progs[k]);
 	}
-	fprintf(f, "    %-7s %-64s ", mechanism_name(v->mech), targets);
-	if (r->chosen == i)
-		fprintf(f, "chosen\n");
-	else if (r->works[i])
-		fprintf(f, "works (not needed)\n");
-	else if (r->tried[i] || r->why[i][0])
-		fprintf(f, "no: %s\n", r->why[i]);
-	else
-		fprintf(f, "not tried: an earlier variant works\n");
 }
 
-void probes_print(const struct probe_plan *plan, FILE *f)
+static void print_variant(const struct variant *v, const struct hook_result *r, int i,
+			  struct bpf_object *obj, FILE *f)
+{
+	char targets[160];
+
+	variant_targets(v, obj, targets, sizeof(targets));
+	if (r->chosen == i)
+		fprintf(f, "    chosen    %s\n", targets);
+	else if (r->works[i])
+		fprintf(f, "    works     %s (not needed)\n", targets);
+	else if (r->tried[i])
+		fprintf(f, "    no        %s: %s\n", targets, r->why[i]);
+	else if (r->why[i][0])
+		fprintf(f, "    skipped   %s: %s\n", targets, r->why[i]);
+	else
+		fprintf(f, "    skipped   %s: an earlier variant works\n", targets);
+}
+
+void probes_print(const struct probe_plan *plan, struct bpf_object *obj, FILE *f)
 {
 	for (int i = 0; i < plan->nhooks; i++) {
 		const struct hook *h = &plan->hooks[i];
@@ -368,6 +365,6 @@ void probes_print(const struct probe_plan *plan, FILE *f)
 		fprintf(f, "%-14s %-8s (%s)\n", h->name, r->chosen < 0 ? "NONE" : probes_chosen_name(plan, i),
 			h->what);
 		for (int v = 0; v < h->nvariants; v++)
-			print_variant(&h->variants[v], r, v, f);
+			print_variant(&h->variants[v], r, v, obj, f);
 	}
 }

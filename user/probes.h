@@ -52,6 +52,9 @@ struct probe_plan {
 };
 
 const char *mechanism_name(enum mechanism m);
+/* Arguments of a tracepoint (tracepoint=true, without the ctx) or kernel function per the
+ * kernel's BTF; -1 when it has none. Some grew arguments: the reset reason came in 6.10. */
+int kernel_hook_nargs(const struct btf *btf, const char *name, bool tracepoint);
 
 /* Probe and choose. all: probe every variant (--list-probes), not just until one works.
  * Returns 0, or -1 with *err set when a forced family cannot be honoured. */
@@ -59,7 +62,7 @@ int probes_choose(struct probe_plan *plan, struct bpf_object *obj, const struct 
 		  enum rt_probe_family family, bool all, char *err, size_t errlen);
 /* Disable every program but the chosen ones (before load). */
 void probes_set_autoload(const struct probe_plan *plan, struct bpf_object *obj);
-void probes_print(const struct probe_plan *plan, FILE *f);
+void probes_print(const struct probe_plan *plan, struct bpf_object *obj, FILE *f);
 /* "tp_btf" or NULL when the hook is unavailable */
 const char *probes_chosen_name(const struct probe_plan *plan, int hook);
 

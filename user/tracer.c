@@ -40,29 +40,14 @@ static void set_filters(struct rsttrace_bpf *skel, const struct rt_options *o)
 	memcpy((void *)ro->filter_comm, o->comm, sizeof(o->comm));
 }
 
-/* Hook arguments that exist only on some kernels (notes/vmtest.md: 6.1 has no reason). */
-static bool func_has_args(const struct btf *btf, const char *name, bool tracepoint, int n)
-{
-	char tname[128];
-	const struct btf_type *t;
-	int id;
-
-	snprintf(tname, sizeof(tname), "%s%s", tracepoint ? "btf_trace_" : "", name);
-	id = btf__find_by_name_kind(btf, tname, tracepoint ? BTF_KIND_TYPEDEF : BTF_KIND_FUNC);
-	if (id < 0)
-		return false;
-	t = btf__type_by_id(btf, id);
-	while (t && (btf_is_typedef(t) || btf_is_ptr(t) || btf_is_func(t)))
-		t = btf__type_by_id(btf, t->type);
-	return t && btf_is_func_proto(t) && btf_vlen(t) >= n;
-}
-
+/* The reset reason is an argument only since 6.10 (notes/vmtest.md: 6.1 has none). */
 static void set_kernel_shape(struct rsttrace_bpf *skel, const struct btf *btf)
 {
-	skel->rodata->send_reset_has_reason = func_has_args(btf, "tcp_send_reset", true, 4);
-	skel->rodata->v4_send_reset_has_reason = func_has_args(btf, "tcp_v4_send_reset", false, 3);
+	skel->rodata->send_reset_has_reason = kernel_hook_nargs(btf, "tcp_send_reset", true) >= 3;
+	skel->rodata->v4_send_reset_has_reason =
+		kernel_hook_nargs(btf, "tcp_v4_send_reset", false) >= 3;
 	skel->rodata->active_reset_has_reason =
-		func_has_args(btf, "tcp_send_active_reset", false, 3);
+		kernel_hook_nargs(btf, "tcp_send_active_reset", false) >= 3;
 }
 
 int tracer_open(struct tracer *t, const struct rt_options *o, char *err, size_t len)
@@ -154,6 +139,11 @@ unsigned long long tracer_lost(const struct tracer *t)
 			sum += per_cpu[i];
 	}
 	return sum;
+}
+
+struct bpf_object *tracer_object(const struct tracer *t)
+{
+	return t->skel ? t->skel->obj : NULL;
 }
 
 void tracer_close(struct tracer *t)

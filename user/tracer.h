@@ -28,6 +28,7 @@ int tracer_load_attach(struct tracer *t, ring_buffer_sample_fn on_event, void *c
 		       size_t len);
 /* events lost in the kernel (ring buffer full) since start */
 unsigned long long tracer_lost(const struct tracer *t);
+struct bpf_object *tracer_object(const struct tracer *t);
 void tracer_close(struct tracer *t);
 
 #endif

@@ -35,7 +35,7 @@ free_port() {
 # rt_start NAME ARGS...: start rsttrace, stdout to $WORK/NAME.out, wait for the ready line on
 # stderr (read from a FIFO, bounded to 15 s). Returns non-zero if it never came.
 rt_start() {
-	local name=$1 line
+	local name=${1//\//_} line
 	shift
 	RT_OUT=$WORK/$name.out
 	RT_ERR=$WORK/$name.err

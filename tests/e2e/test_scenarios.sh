@@ -8,17 +8,17 @@
 run_scenario() {
 	local tag=$1 scen=$2 v6=${3:-} port rc
 	port=$(free_port)
-	if ! rt_start "$tag" --events -j -P "$port"; then
+	if ! rt_start "$tag" --events -j -P "$port" --probes "$FAMILY"; then
 		fail "$tag: ready line" "$(cat "$RT_ERR")"
 		return 1
 	fi
-	"$SCEN" "$scen" $v6 "$port" >"$WORK/$tag.scen" 2>&1
+	"$SCEN" "$scen" $v6 "$port" >"$WORK/${tag//\//_}.scen" 2>&1
 	rc=$?
 	check "$tag: scenario behaved as the kernel notes say" test "$rc" = 0
 	rt_stop
 	check "$tag: rsttrace exits 0 on SIGINT" test "$?" = 0
-	CLI=$(scen_pid "$WORK/$tag.scen" cli)
-	SRV=$(scen_pid "$WORK/$tag.scen" srv)
+	CLI=$(scen_pid "$WORK/${tag//\//_}.scen" cli)
+	SRV=$(scen_pid "$WORK/${tag//\//_}.scen" srv)
 	jq_true "$tag: one stats line, nothing lost, every event counted" \
 		"([.[] | select(.type == \"stats\")] | length == 1) and
 		 (.[-1].type == \"stats\" and .[-1].lost == 0 and .[-1].events == (\$ev | length))"
@@ -34,7 +34,7 @@ run_scenario() {
 }
 
 refused() {
-	local tag=refused$1
+	local tag=refused$1/$FAMILY
 	run_scenario "$tag" refused $1 || return
 	jq_true "$tag: rst_recv owned by the connecting process, in SYN_SENT" \
 		"any(\$ev[]; .kind == \"rst_recv\" and .pid == $CLI and .comm == \"rt_cli_ref\" and .state == \"SYN_SENT\")"
@@ -45,7 +45,7 @@ refused() {
 }
 
 unread() {
-	local tag=unread$1
+	local tag=unread$1/$FAMILY
 	run_scenario "$tag" unread $1 || return
 	jq_true "$tag: rst_sent TCP_ABORT_ON_CLOSE owned by the closer" \
 		"any(\$ev[]; .kind == \"rst_sent\" and .reason == \"TCP_ABORT_ON_CLOSE\" and .pid == $SRV and .comm == \"rt_srv_unr\")"
@@ -58,7 +58,7 @@ unread() {
 }
 
 linger() {
-	local tag=linger$1
+	local tag=linger$1/$FAMILY
 	run_scenario "$tag" linger $1 || return
 	jq_true "$tag: rst_sent TCP_STATE owned by the closer" \
 		"any(\$ev[]; .kind == \"rst_sent\" and .reason == \"TCP_STATE\" and .pid == $CLI and .comm == \"rt_cli_lin\")"
@@ -71,7 +71,7 @@ linger() {
 }
 
 wapc() {
-	local tag=wapc$1
+	local tag=wapc$1/$FAMILY
 	run_scenario "$tag" wapc $1 || return
 	jq_true "$tag: the writer saw the peer's FIN" \
 		"any(\$ev[]; .kind == \"peer_fin\" and .pid == $SRV and .state == \"CLOSE_WAIT\")"
@@ -86,10 +86,14 @@ wapc() {
 		"any(\$ev[]; .kind == \"sigpipe\" and .pid == $SRV)"
 }
 
-for v in "" -6; do
-	refused "$v"
-	unread "$v"
-	linger "$v"
-	wapc "$v"
+# auto: tp_btf here; raw_tp: the fallback of kernels without tp_btf (no socket cookies there,
+# owners found by tuple)
+for FAMILY in auto raw_tp; do
+	for v in "" -6; do
+		refused "$v"
+		unread "$v"
+		linger "$v"
+		wapc "$v"
+	done
 done
 exit $FAILED

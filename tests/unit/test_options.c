@@ -82,6 +82,8 @@ static const struct row rows[] = {
 	  { "pids= ports= nports=0 comm= json=0 events=0 list=0 v=0 d=0.25 probes=auto" } },
 	{ "probes kprobe", { "--probes", "kprobe" }, RUN,
 	  { "pids= ports= nports=0 comm= json=0 events=0 list=0 v=0 d=0 probes=kprobe" } },
+	{ "probes raw_tp", { "--probes", "raw_tp" }, RUN,
+	  { "pids= ports= nports=0 comm= json=0 events=0 list=0 v=0 d=0 probes=raw_tp" } },
 	{ "probes fentry", { "--probes=fentry" }, RUN,
 	  { "pids= ports= nports=0 comm= json=0 events=0 list=0 v=0 d=0 probes=fentry" } },
 	{ "probes tracepoint", { "--probes", "tracepoint" }, RUN,
@@ -213,8 +215,8 @@ static const struct row rows[] = {
 
 	/* --probes */
 	{ "--probes foo", { "--probes", "foo" }, USAGE,
-	  { "invalid probe family 'foo' in '--probes foo': must be auto, fentry, kprobe or "
-	    "tracepoint" } },
+	  { "invalid probe family 'foo' in '--probes foo': must be auto, fentry, kprobe, "
+	    "tracepoint or raw_tp" } },
 	{ "--probes is case sensitive", { "--probes=KPROBE" }, USAGE,
 	  { "invalid probe family 'KPROBE'" } },
 	{ "--probes empty", { "--probes=" }, USAGE, { "invalid probe family '' in '--probes '" } },
@@ -386,6 +388,7 @@ static void test_family_names(void)
 	CHECK_STR("family fentry", probe_family_name(RT_PROBES_FENTRY), "fentry");
 	CHECK_STR("family kprobe", probe_family_name(RT_PROBES_KPROBE), "kprobe");
 	CHECK_STR("family tracepoint", probe_family_name(RT_PROBES_TRACEPOINT), "tracepoint");
+	CHECK_STR("family raw_tp", probe_family_name(RT_PROBES_RAW_TP), "raw_tp");
 	CHECK_STR("family out of range", probe_family_name((enum rt_probe_family)99), "unknown");
 }
 
