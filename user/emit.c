@@ -81,25 +81,29 @@ static void put_task(struct emitter *e, const char *pid_key, const char *comm_ke
 	snprintf(buf, sizeof(buf), "%u/%.*s", known ? t->pid : 0, (int)sizeof(t->comm),
 		 known ? t->comm : "");
 	/* comm is whatever bytes a process chose: never send escapes to a terminal */
-	for (char *c = buf; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
+	for (unsigned char *c = (unsigned char *)buf; *c; c++)
+		if (*c < 0x20 || *c >= 0x7f)
 			*c = '?';
 	put_str(e, label, how, known ? buf : NULL);
 }
 
-/* an endpoint: addr and port keys in JSON, "addr:port" ("[v6]:port") in text */
+/* an endpoint: addr and port keys in JSON, "addr:port" ("[v6]:port") in text; an unknown
+ * part is null, or "-" in text */
 static void put_endpoint(struct emitter *e, const char *addr_key, const char *port_key,
-			 int family, bool known, const char *addr, unsigned port)
+			 int family, const char *addr, unsigned port)
 {
-	char buf[EVENT_ADDR_LEN + 10];
+	char buf[EVENT_ADDR_LEN + 16], pbuf[12] = "-";
 
 	if (e->mode == EMIT_JSON) {
-		put_str(e, addr_key, HIDDEN, known ? addr : NULL);
-		put_u64(e, port_key, HIDDEN, known, port);
+		put_str(e, addr_key, HIDDEN, addr[0] ? addr : NULL);
+		put_u64(e, port_key, HIDDEN, port != 0, port);
 		return;
 	}
-	snprintf(buf, sizeof(buf), family == RT_FAMILY_IPV6 ? "[%s]:%u" : "%s:%u", addr, port);
-	put_str(e, addr_key, COLUMN(24), known ? buf : NULL);
+	if (port)
+		snprintf(pbuf, sizeof(pbuf), "%u", port);
+	snprintf(buf, sizeof(buf), family == RT_FAMILY_IPV6 && addr[0] ? "[%s]:%s" : "%s:%s",
+		 addr[0] ? addr : "-", pbuf);
+	put_str(e, addr_key, COLUMN(24), addr[0] || port ? buf : NULL);
 }
 
 static void text_header(struct emitter *e)
@@ -115,6 +119,7 @@ static int finish_record(struct emitter *e)
 {
 	if (e->mode == EMIT_JSON)
 		return json_end_line(&e->json);
+	errno = 0; /* as json_end_line(): no stale errno when only ferror() is set */
 	fputc('\n', e->f);
 	if (fflush(e->f) == EOF || ferror(e->f))
 		return errno ? -errno : -EIO;
@@ -123,7 +128,7 @@ static int finish_record(struct emitter *e)
 
 static void put_event_fields(struct emitter *e, const struct event *ev)
 {
-	char tbuf[40], rbuf[24];
+	char tbuf[40], rbuf[24], ebuf[24];
 	const char *family = ev->family == RT_FAMILY_IPV4 ? "ipv4" :
 			     ev->family == RT_FAMILY_IPV6 ? "ipv6" : NULL;
 
@@ -140,12 +145,12 @@ static void put_event_fields(struct emitter *e, const struct event *ev)
 	}
 	put_task(e, "pid", "comm", "owner", COLUMN(22), ev->has_owner, &ev->owner);
 	put_str(e, "family", HIDDEN, family);
-	put_endpoint(e, "saddr", "sport", ev->family, ev->has_local, ev->saddr, ev->sport);
-	put_endpoint(e, "daddr", "dport", ev->family, ev->has_peer, ev->daddr, ev->dport);
+	put_endpoint(e, "saddr", "sport", ev->family, ev->saddr, ev->sport);
+	put_endpoint(e, "daddr", "dport", ev->family, ev->daddr, ev->dport);
 	put_str(e, "state", COLUMN(11), tcp_state_name(ev->state));
 	put_str(e, "reason", DETAIL,
 		ev->reason < 0 ? NULL : reason_name(e->reasons, ev->reason, rbuf, sizeof(rbuf)));
-	put_str(e, "errno", DETAIL, ev->err ? errno_name(ev->err) : NULL);
+	put_str(e, "errno", DETAIL, ev->err ? errno_name(ev->err, ebuf, sizeof(ebuf)) : NULL);
 	/* text: a write's ret is its byte count, shown once */
 	put_i64(e, "ret", ev->kind == RT_WRITE ? HIDDEN : DETAIL, ev->has_ret, ev->ret);
 	put_i64(e, "bytes", DETAIL, ev->bytes >= 0, ev->bytes);

@@ -28,13 +28,9 @@ static void decode_tuple(const struct rt_event *raw, struct event *ev)
 		return;
 	ev->family = raw->family;
 	ev->netns = raw->tuple.netns;
-	ev->has_local = raw->tuple.sport || !addr_is_zero(raw->tuple.saddr);
-	/* tcp_disconnect() zeroes the peer's port (and sometimes its address) on a linger close
-	 * or a failed connect: a peer without a port is unknown, not port 0 */
-	ev->has_peer = raw->tuple.dport != 0;
-	if (ev->has_local)
+	if (!addr_is_zero(raw->tuple.saddr))
 		addr_format(raw->family, raw->tuple.saddr, ev->saddr);
-	if (ev->has_peer)
+	if (!addr_is_zero(raw->tuple.daddr))
 		addr_format(raw->family, raw->tuple.daddr, ev->daddr);
 	ev->sport = raw->tuple.sport;
 	ev->dport = raw->tuple.dport;

@@ -14,7 +14,8 @@ struct event {
 	int kind;                     /* enum rt_kind */
 	__u64 ts_ns;                  /* CLOCK_MONOTONIC */
 	int family;                   /* RT_FAMILY_*, 0 when the event has no socket */
-	bool has_local, has_peer;     /* false: unknown (no socket, or zeroed by the kernel) */
+	/* each part of the tuple is unknown ("" or 0) when the event has no socket, or the kernel
+	 * zeroed it (tcp_disconnect), or it was not chosen yet (connect's local port) */
 	char saddr[EVENT_ADDR_LEN];   /* this socket's own end */
 	char daddr[EVENT_ADDR_LEN];   /* its peer */
 	__u16 sport, dport;

@@ -1,6 +1,6 @@
 /* names.c - numbers to the names of the JSON contract. Every lookup is range-checked: new
  * kernels add states and reasons. */
-#include <errno.h>
+#define _GNU_SOURCE /* strerrorname_np */
 #include <stdio.h>
 #include <string.h>
 #include <bpf/btf.h>
@@ -33,23 +33,6 @@ static const char *const states[] = {
 	[RT_TCP_CLOSING] = "CLOSING",         [RT_TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
 };
 
-/* the errors a TCP socket call reports; others print as their number */
-static const struct {
-	int err;
-	const char *name;
-} errnos[] = {
-	{ EPIPE, "EPIPE" },         { ECONNRESET, "ECONNRESET" },     { ECONNREFUSED, "ECONNREFUSED" },
-	{ ETIMEDOUT, "ETIMEDOUT" }, { ECONNABORTED, "ECONNABORTED" }, { EHOSTUNREACH, "EHOSTUNREACH" },
-	{ ENETUNREACH, "ENETUNREACH" }, { ENOTCONN, "ENOTCONN" },    { EINTR, "EINTR" },
-	{ ENOBUFS, "ENOBUFS" },     { ENOMEM, "ENOMEM" },             { EINVAL, "EINVAL" },
-	{ EFAULT, "EFAULT" },       { EBADF, "EBADF" },               { EMSGSIZE, "EMSGSIZE" },
-	{ EPROTO, "EPROTO" },       { ENETDOWN, "ENETDOWN" },         { EHOSTDOWN, "EHOSTDOWN" },
-	{ EAGAIN, "EAGAIN" },       { EINPROGRESS, "EINPROGRESS" },   { EALREADY, "EALREADY" },
-	{ EISCONN, "EISCONN" },     { ESHUTDOWN, "ESHUTDOWN" },       { EOPNOTSUPP, "EOPNOTSUPP" },
-	{ EACCES, "EACCES" },       { EPERM, "EPERM" },               { EADDRNOTAVAIL, "EADDRNOTAVAIL" },
-	{ ENOTSOCK, "ENOTSOCK" },   { EIO, "EIO" },                   { ENETRESET, "ENETRESET" },
-};
-
 /* enum sk_rst_reason as of 6.18, without the SK_RST_REASON_ prefix */
 static const char *const builtin_reasons[] = {
 	"NOT_SPECIFIED", "NO_SOCKET", "TCP_INVALID_ACK_SEQUENCE", "TCP_RFC7323_PAWS",
@@ -70,12 +53,14 @@ const char *tcp_state_name(int state)
 	return state > 0 && state < (int)ARRAY_SIZE(states) ? states[state] : NULL;
 }
 
-const char *errno_name(int err)
+const char *errno_name(int err, char *buf, size_t len)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(errnos); i++)
-		if (errnos[i].err == err)
-			return errnos[i].name;
-	return NULL;
+	const char *name = err > 0 ? strerrorname_np(err) : NULL;
+
+	if (name)
+		return name;
+	snprintf(buf, len, "ERRNO_%d", err);
+	return buf;
 }
 
 static void reason_set(struct reason_names *r, unsigned value, const char *name)

@@ -19,7 +19,8 @@ struct reason_names {
 
 const char *kind_name(int kind);         /* "rst_sent", NULL when out of range */
 const char *tcp_state_name(int state);   /* "ESTABLISHED", NULL when 0 or unknown */
-const char *errno_name(int err);         /* "EPIPE", NULL when unknown or 0 */
+/* "EPIPE" (glibc's strerrorname_np), "ERRNO_<n>" in buf for a value it does not know */
+const char *errno_name(int err, char *buf, size_t len);
 
 /* The 6.18 table (kernel-events.md): what tests and replays without BTF use. */
 void reason_names_builtin(struct reason_names *r);
