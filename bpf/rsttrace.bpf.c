@@ -293,9 +293,9 @@ static __always_inline void fill_current(struct rt_event *e, void *ctx)
 /*
  * Process context: current is the owner. Known socket and same process: one lookup, done.
  * Otherwise remember it by cookie and by tuple, and if it was an accepted socket nobody had
- * touched yet, this is where its process took it: emit the accept.
+ * touched yet, this is where its process took it: emit the accept (when it is wanted).
  */
-static __always_inline void owner_learn(const struct sock *sk, struct rt_event *e)
+static __always_inline void owner_learn(const struct sock *sk, struct rt_event *e, bool report)
 {
 	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
 	struct owner n = {};
@@ -311,7 +311,7 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 	/* connect() reports SYN_SENT before it picks the local port: no key yet */
 	if (e->tuple.dport && e->tuple.sport)
 		bpf_map_update_elem(&owner_by_tuple, &e->tuple, &n.task, BPF_ANY);
-	if (accepted) {
+	if (accepted && report) {
 		struct rt_event a = *e;
 
 		a.kind = RT_ACCEPT;
@@ -523,9 +523,13 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	fill_current(&e, ctx);
 	e.kind = state_kind(sk, old, new, e.ctx, btf);
 	if (e.ctx == RT_CTX_TASK) {
-		if (task_filter_on() && !task_wanted(&e.current))
+		bool wanted = !task_filter_on() || task_wanted(&e.current);
+
+		/* learn every owner, wanted or not, so that the peer of a wanted process is
+		 * named: once per socket change, not on the send/recv path */
+		owner_learn(sk, &e, wanted);
+		if (!wanted)
 			return 0;
-		owner_learn(sk, &e);
 		if (e.kind)
 			sk_addrs(sk, &e);
 	} else if (!e.kind) {
@@ -560,7 +564,7 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 		return 0;
 	e.cookie = sk_cookie(sk, btf);
 	e.ctx = RT_CTX_TASK;
-	owner_learn(sk, &e);
+	owner_learn(sk, &e, true);
 	if (ret == -EAGAIN || ret == 0 || (ret > 0 && (!send || e.state == RT_TCP_ESTABLISHED)))
 		return 0;
 	e.kind = ret > 0 ? RT_WRITE : send ? RT_WRITE_ERROR : RT_READ_ERROR;
