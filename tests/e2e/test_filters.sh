@@ -18,6 +18,25 @@ else
 	fail "-P: ready line" "$(cat "$RT_ERR")"
 fi
 
+# an IPv6 socket talking to IPv4 (v4-mapped): the port filter matches it, and both the v6
+# socket's events and the kernel's IPv4 reset are reported
+port=$(free_port)
+if rt_start mapped --events -j -P "$port"; then
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET6)
+try:
+    s.connect(("::ffff:127.0.0.1", int(sys.argv[1])))
+except ConnectionRefusedError:
+    pass' "$port"
+	rt_stop
+	jq_true "v4-mapped: rst_recv on the IPv6 socket with ::ffff: addresses" \
+		"any(\$ev[]; .kind == \"rst_recv\" and .family == \"ipv6\" and .daddr == \"::ffff:127.0.0.1\" and .dport == $port)"
+	jq_true "v4-mapped: the IPv4 NO_SOCKET reset" \
+		"any(\$ev[]; .kind == \"rst_sent\" and .family == \"ipv4\" and .sport == $port and .reason == \"NO_SOCKET\")"
+else
+	fail "v4-mapped: ready line" "$(cat "$RT_ERR")"
+fi
+
 # -c: only the server's sockets, and what it triggered
 port=$(free_port)
 if rt_start comm --events -j -c rt_srv_wapc; then
