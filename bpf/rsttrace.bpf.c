@@ -62,6 +62,7 @@ struct {
 struct owner {
 	struct rt_task task;
 	__u8 accept_pending;       /* passively opened, not yet touched by its process */
+	__u8 matched;              /* its ports passed the port filter (its tuple may be zeroed later) */
 };
 
 /* Owners are learnt in process context only (softirq's current is the peer, not the owner)
@@ -80,6 +81,16 @@ struct {
 	__type(key, struct rt_tuple);
 	__type(value, struct rt_task);
 } owner_by_tuple SEC(".maps");
+
+/* Under a port filter: the processes that own a wanted socket. Their other connections are
+ * still followed, flagged RT_F_CAUSE, because losing one of them (a client that went away)
+ * is what makes a proxy close the wanted one (DESIGN.md: a filter must not hide the cause). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} cause_pids SEC(".maps");
 
 /* tgids that had a TCP write fail or an error pending: only their SIGPIPEs are TCP's */
 struct {
@@ -218,6 +229,16 @@ static __always_inline void sk_addrs(const struct sock *sk, struct rt_event *e)
 	e->tuple.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
+/* SO_LINGER {1, 0}: close() then aborts with an RST whose reason reads TCP_STATE (it goes
+ * through tcp_disconnect), so the linger setting is what tells a deliberate abort apart. */
+static __always_inline bool sk_linger0(const struct sock *sk, const bool btf)
+{
+	unsigned long flags = RD(btf, sk, __sk_common.skc_flags);
+	int bit = bpf_core_enum_value(enum sock_flags, SOCK_LINGER);
+
+	return (flags & (1UL << bit)) && RD(btf, sk, sk_lingertime) == 0;
+}
+
 /* Cheap part of a socket: is it TCP over IP, its state and ports. False: not ours. */
 static __always_inline bool sk_basics(const struct sock *sk, struct rt_event *e, const bool btf)
 {
@@ -297,6 +318,7 @@ static __always_inline void fill_current(struct rt_event *e, void *ctx)
  */
 static __always_inline void owner_learn(const struct sock *sk, struct rt_event *e, bool report)
 {
+	bool matched = !(e->flags & RT_F_CAUSE);
 	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
 	struct owner n = {};
 	bool accepted;
@@ -305,6 +327,9 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 		goto known;
 	accepted = o && o->accept_pending;
 	n.task = e->current;
+	n.matched = matched;
+	if (matched && filter_ports_on)
+		bpf_map_update_elem(&cause_pids, &n.task.pid, &n.matched, BPF_ANY);
 	if (e->cookie)
 		bpf_map_update_elem(&owner_by_cookie, &e->cookie, &n, BPF_ANY);
 	sk_addrs(sk, e);
@@ -345,11 +370,38 @@ static __always_inline bool owner_resolve(struct rt_event *e, bool current_owns)
 	return e->ctx != RT_CTX_KTHREAD && e->current.pid && task_wanted(&e->current);
 }
 
-/* Under a port filter only wanted sockets get an owner entry: a socket whose tuple the kernel
- * has zeroed (tcp_disconnect: linger close, failed connect) is still recognised by cookie. */
-static __always_inline bool tracked(__u64 cookie)
+/*
+ * The port filter, for an event whose cookie is known: wanted when a port matches or the socket
+ * matched before (the kernel zeroes the tuple on a linger close or a failed connect); a
+ * possible cause (flagged) when its owner owns a wanted socket; else dropped.
+ */
+static __always_inline bool port_scope(struct rt_event *e)
 {
-	return filter_ports_on && cookie && bpf_map_lookup_elem(&owner_by_cookie, &cookie);
+	struct owner *o;
+	__u32 pid;
+
+	if (ports_wanted(e->tuple.sport, e->tuple.dport))
+		return true;
+	o = e->cookie ? bpf_map_lookup_elem(&owner_by_cookie, &e->cookie) : NULL;
+	if (!o || o->accept_pending)
+		return false;
+	if (o->matched)
+		return true;
+	pid = o->task.pid;
+	if (!bpf_map_lookup_elem(&cause_pids, &pid))
+		return false;
+	e->flags |= RT_F_CAUSE;
+	return true;
+}
+
+/* Process context outside the port filter: followed only for a process that owns a wanted
+ * socket (cause_pids), and then flagged. */
+static __always_inline bool cause_pid(struct rt_event *e)
+{
+	if (!bpf_map_lookup_elem(&cause_pids, &e->current.pid))
+		return false;
+	e->flags |= RT_F_CAUSE;
+	return true;
 }
 
 static __always_inline void sigpipe_arm(__u32 pid)
@@ -411,6 +463,8 @@ static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 	if (sk) {
 		e.state = RD(btf, sk, __sk_common.skc_state);
 		e.cookie = sk_cookie(sk, btf);
+		if (!skb && e.state != RT_TCP_TIME_WAIT && sk_linger0(sk, btf))
+			e.flags |= RT_F_LINGER0;
 	}
 	if (skb) {
 		if (!skb_rst_tuple(skb, &e))
@@ -420,7 +474,7 @@ static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 	} else {
 		sk_addrs(sk, &e);
 	}
-	if (!ports_wanted(e.tuple.sport, e.tuple.dport))
+	if (!port_scope(&e))
 		return 0;
 	fill_current(&e, ctx);
 	/* an active reset (no skb) in process context runs in its owner's close(); a reply
@@ -440,7 +494,7 @@ static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 ki
 	if (!sk || !sk_basics(sk, &e, btf))
 		return 0;
 	e.cookie = sk_cookie(sk, btf);
-	if (!ports_wanted(e.tuple.sport, e.tuple.dport) && !tracked(e.cookie))
+	if (!port_scope(&e))
 		return 0;
 	sk_addrs(sk, &e);
 	fill_current(&e, ctx);
@@ -510,21 +564,25 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 {
 	struct rt_event e = { .reason = RT_REASON_NONE, .old_state = old };
 
+	bool match;
+
 	if (!sk || !sk_is_tcp(sk, btf) || !sk_basics(sk, &e, btf))
 		return 0;
-	if (!ports_wanted(e.tuple.sport, e.tuple.dport))
-		return 0;
-	e.state = new;
+	match = ports_wanted(e.tuple.sport, e.tuple.dport);
 	e.cookie = sk_cookie(sk, btf); /* early: the timewait sock inherits it */
 	if (old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED) {
-		mark_accept_pending(e.cookie);
+		if (match)
+			mark_accept_pending(e.cookie);
 		return 0;
 	}
 	fill_current(&e, ctx);
+	e.state = new;
 	e.kind = state_kind(sk, old, new, e.ctx, btf);
 	if (e.ctx == RT_CTX_TASK) {
 		bool wanted = !task_filter_on() || task_wanted(&e.current);
 
+		if (!match && !cause_pid(&e))
+			return 0;
 		/* learn every owner, wanted or not, so that the peer of a wanted process is
 		 * named: once per socket change, not on the send/recv path */
 		owner_learn(sk, &e, wanted);
@@ -532,7 +590,9 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 			return 0;
 		if (e.kind)
 			sk_addrs(sk, &e);
-	} else if (!e.kind) {
+		if (e.kind == RT_CLOSE && sk_linger0(sk, btf))
+			e.flags |= RT_F_LINGER0;
+	} else if (!e.kind || (!match && !port_scope(&e))) {
 		return 0;
 	} else {
 		sk_addrs(sk, &e);
@@ -557,17 +617,22 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 
 	if (!sk || !sk_is_tcp(sk, btf) || !sk_basics(sk, &e, btf))
 		return 0;
-	if (!ports_wanted(e.tuple.sport, e.tuple.dport))
-		return 0;
 	current_task(&e.current);
+	if (!ports_wanted(e.tuple.sport, e.tuple.dport) && !cause_pid(&e))
+		return 0;
 	if (task_filter_on() && !task_wanted(&e.current))
 		return 0;
 	e.cookie = sk_cookie(sk, btf);
 	e.ctx = RT_CTX_TASK;
 	owner_learn(sk, &e, true);
-	if (ret == -EAGAIN || ret == 0 || (ret > 0 && (!send || e.state == RT_TCP_ESTABLISHED)))
+	if (ret == 0 && !send && (e.flags & RT_F_CAUSE))
+		/* a followed process read EOF on another connection: it lost it; the softirq
+		 * peer_fin was dropped when that socket's owner was not known yet */
+		e.kind = RT_PEER_FIN;
+	else if (ret == -EAGAIN || ret == 0 || (ret > 0 && (!send || e.state == RT_TCP_ESTABLISHED)))
 		return 0;
-	e.kind = ret > 0 ? RT_WRITE : send ? RT_WRITE_ERROR : RT_READ_ERROR;
+	else
+		e.kind = ret > 0 ? RT_WRITE : send ? RT_WRITE_ERROR : RT_READ_ERROR;
 	e.ts_ns = bpf_ktime_get_ns();
 	sk_addrs(sk, &e);
 	if (e.kind != RT_READ_ERROR)

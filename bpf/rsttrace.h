@@ -51,6 +51,8 @@ enum rt_owner_by {
 
 #define RT_F_TUPLE_FROM_SKB (1u << 0) /* RST tuple read from the packet, not the socket */
 #define RT_F_CURRENT_KTHREAD (1u << 1) /* current is a kernel thread (never a trigger) */
+#define RT_F_CAUSE (1u << 2)      /* outside the port filter, kept as a possible cause only */
+#define RT_F_LINGER0 (1u << 3)    /* the socket had SO_LINGER {1, 0}: an abortive close */
 
 #define RT_REASON_NONE 0xffff   /* kernel gives no reset reason (before 6.10, fallbacks) */
 
