@@ -29,7 +29,8 @@ USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 # the pure user-space core the unit tests link (no skeleton, no kernel)
-CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c user/clock.c user/log.c
+CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c user/clock.c \
+	user/log.c user/conns.c user/causes.c user/verdicts.c user/joiner.c
 
 .DELETE_ON_ERROR:
 .SECONDARY:

@@ -51,6 +51,14 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
+/* per CPU: inside a softirq (see run_context) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} in_softirq SEC(".maps");
+
 /* ring-buffer reserve failures, per CPU: every lost event is counted, never silent */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -116,21 +124,35 @@ struct {
 /* context and tasks                                                                      */
 
 /*
- * Is this running in process context? `current` is only the socket's owner there. Softirq
- * runs on the per-CPU irq stack (CONFIG_SOFTIRQ_ON_OWN_STACK), so compare the address of
- * ctx, which the tracepoint/trampoline built on the traced context's stack, with current's
- * task stack. Not the address of a BPF local: since 6.13 BPF may run on a private stack.
- * The __preempt_count ksym would be simpler but does not resolve without KALLSYMS_ALL.
+ * Is this running in process context? `current` is only the socket's owner there. Two tests:
+ * - softirq_entry/exit keep a per-CPU flag. It is needed because an interrupt that arrives
+ *   in user mode runs its handler and the softirqs at its exit on the interrupted task's
+ *   own stack (x86 call_on_irqstack_cond): current is then any process at all.
+ * - softirq run from local_bh_enable() in a syscall (loopback transmit) is on the per-CPU
+ *   irq stack (CONFIG_SOFTIRQ_ON_OWN_STACK): compare the address of ctx, which the
+ *   tracepoint/trampoline built on the traced context's stack, with current's task stack
+ *   (not a BPF local's address: since 6.13 BPF may run on a private stack). There current is
+ *   the process whose transmit caused the event: a meaningful trigger.
+ * The __preempt_count ksym would answer both but does not resolve without KALLSYMS_ALL.
  */
-static __always_inline __u8 run_context(void *ctx)
+static __always_inline __u8 run_context(void *ctx, __u32 *flags)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 base = (__u64)t->stack, sp = 0, p = (__u64)ctx;
+	__u32 zero = 0, *softirq = bpf_map_lookup_elem(&in_softirq, &zero);
+	bool on_irq_stack;
 
 	bpf_probe_read_kernel(&sp, sizeof(sp), &p); /* pointer -> plain scalar */
-	if (sp - base >= THREAD_SIZE)
+	on_irq_stack = sp - base >= THREAD_SIZE;
+	if (softirq && *softirq && !on_irq_stack)
+		*flags |= RT_F_CURRENT_UNRELATED;
+	if (on_irq_stack || (softirq && *softirq))
 		return RT_CTX_IRQ;
-	return (t->flags & PF_KTHREAD) ? RT_CTX_KTHREAD : RT_CTX_TASK;
+	if (t->flags & PF_KTHREAD) {
+		*flags |= RT_F_CURRENT_UNRELATED;
+		return RT_CTX_KTHREAD;
+	}
+	return RT_CTX_TASK;
 }
 
 static __always_inline void current_task(struct rt_task *t)
@@ -305,10 +327,8 @@ static __always_inline void emit(struct rt_event *e)
 static __always_inline void fill_current(struct rt_event *e, void *ctx)
 {
 	e->ts_ns = bpf_ktime_get_ns();
-	e->ctx = run_context(ctx);
+	e->ctx = run_context(ctx, &e->flags);
 	current_task(&e->current);
-	if (e->ctx == RT_CTX_KTHREAD)
-		e->flags |= RT_F_CURRENT_KTHREAD;
 }
 
 /*
@@ -340,7 +360,8 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 		struct rt_event a = *e;
 
 		a.kind = RT_ACCEPT;
-		a.ts_ns = bpf_ktime_get_ns();
+		/* just before the event that revealed it (same time: it sorts first) */
+		a.ts_ns = e->ts_ns ? e->ts_ns : bpf_ktime_get_ns();
 		a.owner = e->current;
 		a.owner_by = RT_OWNER_CURRENT;
 		emit(&a);
@@ -367,7 +388,7 @@ static __always_inline bool owner_resolve(struct rt_event *e, bool current_owns)
 		return true;
 	if (found && task_wanted(&e->owner))
 		return true;
-	return e->ctx != RT_CTX_KTHREAD && e->current.pid && task_wanted(&e->current);
+	return !(e->flags & RT_F_CURRENT_UNRELATED) && e->current.pid && task_wanted(&e->current);
 }
 
 /*
@@ -856,3 +877,24 @@ int BPF_PROG(sigpipe_raw, int sig, struct kernel_siginfo *info, struct task_stru
 {
 	return on_signal(ctx, sig, task, result, false);
 }
+
+static __always_inline int softirq_mark(__u32 on)
+{
+	__u32 zero = 0, *v = bpf_map_lookup_elem(&in_softirq, &zero);
+
+	if (v)
+		*v = on;
+	return 0;
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(softirq_entry_btf) { return softirq_mark(1); }
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(softirq_exit_btf) { return softirq_mark(0); }
+
+SEC("raw_tp/softirq_entry")
+int BPF_PROG(softirq_entry_raw) { return softirq_mark(1); }
+
+SEC("raw_tp/softirq_exit")
+int BPF_PROG(softirq_exit_raw) { return softirq_mark(0); }

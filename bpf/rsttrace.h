@@ -50,7 +50,7 @@ enum rt_owner_by {
 #define RT_FAMILY_IPV6 6
 
 #define RT_F_TUPLE_FROM_SKB (1u << 0) /* RST tuple read from the packet, not the socket */
-#define RT_F_CURRENT_KTHREAD (1u << 1) /* current is a kernel thread (never a trigger) */
+#define RT_F_CURRENT_UNRELATED (1u << 1) /* current is a kthread or an interrupted task: no trigger */
 #define RT_F_CAUSE (1u << 2)      /* outside the port filter, kept as a possible cause only */
 #define RT_F_LINGER0 (1u << 3)    /* the socket had SO_LINGER {1, 0}: an abortive close */
 

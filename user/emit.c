@@ -126,18 +126,28 @@ static int finish_record(struct emitter *e)
 	return 0;
 }
 
-static void put_event_fields(struct emitter *e, const struct event *ev)
+/* where an event sits in a timeline; NULL for the event stream */
+struct tl_pos {
+	char side;
+	double t_ms;
+};
+
+static void put_event_fields(struct emitter *e, const struct event *ev, const struct tl_pos *pos)
 {
 	char tbuf[40], rbuf[24], ebuf[24];
 	const char *family = ev->family == RT_FAMILY_IPV4 ? "ipv4" :
 			     ev->family == RT_FAMILY_IPV6 ? "ipv6" : NULL;
 
 	if (e->mode == EMIT_JSON) {
-		json_str(&e->json, "type", "event");
+		if (!pos)
+			json_str(&e->json, "type", "event");
 		json_str(&e->json, "kind", kind_name(ev->kind));
 		clock_format_rfc3339(e->clock, ev->ts_ns, tbuf, sizeof(tbuf));
 		json_str(&e->json, "time", tbuf);
 		json_u64(&e->json, "ts_ns", ev->ts_ns);
+	} else if (pos) {
+		fprintf(e->f, "  %+10.3f ms  %c  ", pos->t_ms, pos->side);
+		put_str(e, "kind", COLUMN(13), kind_name(ev->kind));
 	} else {
 		clock_format_tod(e->clock, ev->ts_ns, tbuf, sizeof(tbuf));
 		put_str(e, "time", COLUMN(15), tbuf);
@@ -145,8 +155,11 @@ static void put_event_fields(struct emitter *e, const struct event *ev)
 	}
 	put_task(e, "pid", "comm", "owner", COLUMN(22), ev->has_owner, &ev->owner);
 	put_str(e, "family", HIDDEN, family);
-	put_endpoint(e, "saddr", "sport", ev->family, ev->saddr, ev->sport);
-	put_endpoint(e, "daddr", "dport", ev->family, ev->daddr, ev->dport);
+	/* in a timeline the ends are on its header line */
+	if (!pos || e->mode == EMIT_JSON) {
+		put_endpoint(e, "saddr", "sport", ev->family, ev->saddr, ev->sport);
+		put_endpoint(e, "daddr", "dport", ev->family, ev->daddr, ev->dport);
+	}
 	put_str(e, "state", COLUMN(11), tcp_state_name(ev->state));
 	put_str(e, "reason", DETAIL,
 		ev->reason < 0 ? NULL : reason_name(e->reasons, ev->reason, rbuf, sizeof(rbuf)));
@@ -160,6 +173,12 @@ static void put_event_fields(struct emitter *e, const struct event *ev)
 			json_u64_as_str(&e->json, "cookie", ev->cookie);
 		else
 			json_null(&e->json, "cookie");
+		if (pos) {
+			char side[2] = { pos->side, 0 };
+
+			json_str(&e->json, "side", side);
+			json_double(&e->json, "t_ms", pos->t_ms, 3);
+		}
 	}
 }
 
@@ -167,11 +186,11 @@ int emit_event(struct emitter *e, const struct event *ev)
 {
 	if (e->mode == EMIT_JSON) {
 		json_object_begin(&e->json, NULL);
-		put_event_fields(e, ev);
+		put_event_fields(e, ev, NULL);
 		json_object_end(&e->json);
 	} else {
 		text_header(e);
-		put_event_fields(e, ev);
+		put_event_fields(e, ev, NULL);
 	}
 	return finish_record(e);
 }
@@ -186,6 +205,7 @@ int emit_stats(struct emitter *e, const struct emit_stats *s)
 	json_u64(&e->json, "lost", s->lost);
 	json_u64(&e->json, "malformed", s->malformed);
 	json_u64(&e->json, "timelines", s->timelines);
+	json_u64(&e->json, "evicted", s->evicted);
 	json_object_begin(&e->json, "probes");
 	for (int i = 0; i < s->nhooks; i++)
 		json_str(&e->json, s->hook[i], s->mechanism[i]);
@@ -203,4 +223,127 @@ void emitter_init(struct emitter *e, enum emit_mode mode, FILE *f, const struct 
 	e->clock = clock;
 	e->reasons = reasons;
 	json_init(&e->json, f);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* timelines                                                                              */
+
+static void json_end(struct emitter *e, const char *key, const struct end_view *v)
+{
+	json_object_begin(&e->json, key);
+	json_str(&e->json, "addr", v->addr[0] ? v->addr : NULL);
+	put_u64(e, "port", HIDDEN, v->port != 0, v->port);
+	put_task(e, "pid", "comm", NULL, HIDDEN, v->has_owner, &v->owner);
+	json_object_end(&e->json);
+}
+
+static void json_conn(struct emitter *e, const char *key, const struct end_view *ends)
+{
+	json_object_begin(&e->json, key);
+	json_end(e, "a", &ends[0]);
+	json_end(e, "b", &ends[1]);
+	json_object_end(&e->json);
+}
+
+static void json_cause(struct emitter *e, const struct timeline_view *tl)
+{
+	if (!tl->has_cause) {
+		json_null(&e->json, "caused_by");
+		return;
+	}
+	json_object_begin(&e->json, "caused_by");
+	json_conn(e, "conn", tl->cause_end);
+	json_str(&e->json, "kind", kind_name(tl->cause_kind));
+	put_task(e, "pid", "comm", NULL, HIDDEN, tl->cause_has_actor, &tl->cause_actor);
+	json_double(&e->json, "t_ms", tl->cause_t_ms, 3);
+	json_object_end(&e->json);
+}
+
+static int timeline_json(struct emitter *e, const struct timeline_view *tl)
+{
+	json_object_begin(&e->json, NULL);
+	json_str(&e->json, "type", "timeline");
+	json_conn(e, "conn", tl->end);
+	json_array_begin(&e->json, "events");
+	for (int i = 0; i < tl->nev; i++) {
+		struct tl_pos pos = { tl->side[i], tl->t_ms[i] };
+
+		json_object_begin(&e->json, NULL);
+		put_event_fields(e, &tl->ev[i], &pos);
+		json_object_end(&e->json);
+	}
+	json_array_end(&e->json);
+	json_u64(&e->json, "events_dropped", tl->events_dropped);
+	json_cause(e, tl);
+	json_object_begin(&e->json, "verdict");
+	json_str(&e->json, "code", tl->verdict_code);
+	json_str(&e->json, "summary", tl->verdict_summary);
+	json_object_end(&e->json);
+	json_object_end(&e->json);
+	return finish_record(e);
+}
+
+static void text_end(struct emitter *e, char side, const struct end_view *v)
+{
+	fprintf(e->f, "%c %s:%u", side, v->addr[0] ? v->addr : "-", v->port);
+	if (v->has_owner)
+		fprintf(e->f, " %.16s (pid %u)", v->owner.comm, v->owner.pid);
+}
+
+/* consecutive successful writes of one side: one line with the count and the last sizes */
+static int text_write_run(struct emitter *e, const struct timeline_view *tl, int i)
+{
+	int n = 1;
+	long total = tl->ev[i].bytes;
+
+	while (i + n < tl->nev && tl->ev[i + n].kind == RT_WRITE && tl->side[i + n] == tl->side[i]) {
+		total += tl->ev[i + n].bytes;
+		n++;
+	}
+	if (n == 1)
+		return 0;
+	fprintf(e->f, "  %+10.3f ms  %c  write x%-6d ", tl->t_ms[i], tl->side[i], n);
+	put_task(e, "pid", "comm", "owner", COLUMN(22), tl->ev[i].has_owner, &tl->ev[i].owner);
+	fprintf(e->f, "%-11s  bytes=%ld (last:", "", total);
+	for (int k = n > 3 ? n - 3 : 0; k < n; k++)
+		fprintf(e->f, " %ld", tl->ev[i + k].bytes);
+	fprintf(e->f, ")\n");
+	return n;
+}
+
+static int timeline_text(struct emitter *e, const struct timeline_view *tl)
+{
+	fprintf(e->f, "%s: %s\n  ", tl->verdict_code, tl->verdict_summary);
+	text_end(e, 'a', &tl->end[0]);
+	fputs("  <->  ", e->f);
+	text_end(e, 'b', &tl->end[1]);
+	fputc('\n', e->f);
+	if (tl->has_cause) {
+		fprintf(e->f, "  caused by: %s:%u <-> %s:%u, %s at %+.3f ms", tl->cause_end[0].addr,
+			tl->cause_end[0].port, tl->cause_end[1].addr, tl->cause_end[1].port,
+			kind_name(tl->cause_kind), tl->cause_t_ms);
+		if (tl->cause_has_actor)
+			fprintf(e->f, ", started by %.16s (pid %u)", tl->cause_actor.comm,
+				tl->cause_actor.pid);
+		fputc('\n', e->f);
+	}
+	for (int i = 0; i < tl->nev; i++) {
+		struct tl_pos pos = { tl->side[i], tl->t_ms[i] };
+		int run = tl->ev[i].kind == RT_WRITE ? text_write_run(e, tl, i) : 0;
+
+		if (run) {
+			i += run - 1;
+			continue;
+		}
+		put_event_fields(e, &tl->ev[i], &pos);
+		fputc('\n', e->f);
+	}
+	if (tl->events_dropped)
+		fprintf(e->f, "  (%u more events not kept)\n", tl->events_dropped);
+	return finish_record(e);
+}
+
+int emit_timeline(struct emitter *e, const struct timeline_view *tl)
+{
+	return e->mode == EMIT_JSON ? timeline_json(e, tl) : timeline_text(e, tl);
 }

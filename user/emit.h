@@ -31,9 +31,28 @@ struct emit_stats {
 	unsigned long long lost;            /* records the kernel could not queue */
 	unsigned long long malformed;       /* records that did not decode */
 	unsigned long long timelines;
+	unsigned long long evicted;         /* connections dropped from a full table */
 	int nhooks;
 	const char *hook[EMIT_MAX_HOOKS];       /* "send_reset" */
 	const char *mechanism[EMIT_MAX_HOOKS];  /* "tp_btf", NULL: unavailable */
+};
+
+/* One connection's timeline as the output shows it (built by joiner.c). */
+struct timeline_view {
+	struct end_view end[2];             /* [0] = a, the connecting side; [1] = b */
+	const struct event *ev;             /* in time order */
+	const char *side;                   /* 'a' or 'b' per event */
+	const double *t_ms;                 /* per event, since the first */
+	int nev;
+	unsigned events_dropped;            /* beyond the per-connection cap */
+	bool has_cause;
+	struct end_view cause_end[2];       /* the connection whose loss caused this one */
+	int cause_kind;
+	bool cause_has_actor;
+	struct rt_task cause_actor;         /* the process whose action started the chain */
+	double cause_t_ms;
+	const char *verdict_code;
+	const char *verdict_summary;
 };
 
 void emitter_init(struct emitter *e, enum emit_mode mode, FILE *f, const struct clock_map *clock,
@@ -41,5 +60,6 @@ void emitter_init(struct emitter *e, enum emit_mode mode, FILE *f, const struct 
 /* 0, or -errno when the output failed (-EPIPE: the reader went away) */
 int emit_event(struct emitter *e, const struct event *ev);
 int emit_stats(struct emitter *e, const struct emit_stats *s);
+int emit_timeline(struct emitter *e, const struct timeline_view *tl);
 
 #endif

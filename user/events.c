@@ -28,6 +28,7 @@ static void decode_tuple(const struct rt_event *raw, struct event *ev)
 		return;
 	ev->family = raw->family;
 	ev->netns = raw->tuple.netns;
+	ev->tuple = raw->tuple;
 	if (!addr_is_zero(raw->tuple.saddr))
 		addr_format(raw->family, raw->tuple.saddr, ev->saddr);
 	if (!addr_is_zero(raw->tuple.daddr))
@@ -45,7 +46,7 @@ static void decode_tasks(const struct rt_event *raw, struct event *ev)
 	ev->has_owner = raw->owner_by != RT_OWNER_NONE;
 	if (ev->has_owner)
 		ev->owner = raw->owner;
-	if (raw->ctx == RT_CTX_TASK || (raw->flags & RT_F_CURRENT_KTHREAD) || cur->pid == 0)
+	if (raw->ctx == RT_CTX_TASK || (raw->flags & RT_F_CURRENT_UNRELATED) || cur->pid == 0)
 		return;
 	if (ev->has_owner && cur->pid == ev->owner.pid)
 		return;
@@ -87,6 +88,8 @@ bool event_decode(const struct rt_event *raw, struct event *ev)
 	ev->reason = -1;
 	ev->bytes = -1;
 	ev->cookie = raw->cookie;
+	ev->cause_only = raw->flags & RT_F_CAUSE;
+	ev->linger0 = raw->flags & RT_F_LINGER0;
 	decode_tuple(raw, ev);
 	decode_tasks(raw, ev);
 	decode_result(raw, ev);

@@ -27,9 +27,20 @@ struct event {
 	long ret;
 	long bytes;                   /* -1: none */
 	__u64 cookie;                 /* 0: unknown */
+	bool cause_only;              /* outside the filter: kept only as a possible cause */
+	bool linger0;                 /* SO_LINGER {1, 0} was set: a deliberate abortive close */
+	struct rt_tuple tuple;        /* the raw tuple, for joining (addresses IPv4-mapped) */
 	bool has_owner, has_trigger;
 	struct rt_task owner;         /* the socket's owner */
 	struct rt_task trigger;       /* the process whose syscall ran it, when not the owner */
+};
+
+/* An end as the output shows it. */
+struct end_view {
+	char addr[EVENT_ADDR_LEN];     /* "" when unknown */
+	__u16 port;                    /* 0 when unknown */
+	bool has_owner;
+	struct rt_task owner;
 };
 
 /* Decode one record; false when it is malformed (unknown kind): count it, print nothing. */

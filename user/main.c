@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "emit.h"
 #include "events.h"
+#include "joiner.h"
 #include "log.h"
 #include "names.h"
 #include "options.h"
@@ -23,6 +24,7 @@ struct app {
 	struct clock_map clock;
 	struct reason_names reasons;
 	struct emitter out;
+	struct joiner *joiner;    /* timeline mode; NULL with --events */
 	struct emit_stats stats;
 	bool output_closed;       /* the reader went away: finish quietly */
 	int output_error;         /* another output failure: exit 1 */
@@ -44,6 +46,14 @@ static void setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static void note_output_error(struct app *app, int err)
+{
+	if (err == -EPIPE)
+		app->output_closed = true;
+	else if (err && !app->output_error)
+		app->output_error = err;
+}
+
 static int on_ring_event(void *ctx, void *data, size_t size)
 {
 	struct app *app = ctx;
@@ -55,20 +65,40 @@ static int on_ring_event(void *ctx, void *data, size_t size)
 		app->stats.malformed++;
 		return 0;
 	}
-	err = emit_event(&app->out, &ev);
-	if (err == -EPIPE)
-		app->output_closed = true;
-	else if (err)
-		app->output_error = err;
+	if (app->joiner)
+		err = joiner__add(app->joiner, &ev);
+	else if (ev.cause_only)
+		err = 0; /* outside the filters: only a timeline's caused_by shows it */
+	else
+		err = emit_event(&app->out, &ev);
+	note_output_error(app, err);
 	return err ? -1 : 0; /* negative stops ring_buffer__poll */
 }
 
-static double now_s(void)
+/* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */
+static __u64 now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static double now_s(void)
+{
+	return now_ns() / 1e9;
+}
+
+static int start_joiner(struct app *app)
+{
+	struct joiner_config cfg;
+
+	joiner_config_defaults(&cfg);
+	cfg.reasons = &app->reasons;
+	cfg.owner_of = tracer_owner_of;
+	cfg.owner_ctx = &app->tracer;
+	app->joiner = joiner__new(&cfg, &app->out);
+	return app->joiner ? 0 : -1;
 }
 
 static void fill_probe_stats(struct app *app)
@@ -119,6 +149,8 @@ static void run_loop(struct app *app)
 			warn("reading events failed: %s", strerror(-n));
 			app->output_error = n;
 		}
+		if (app->joiner)
+			note_output_error(app, joiner__tick(app->joiner, now_ns()));
 		if (end && now_s() >= end)
 			break;
 	}
@@ -130,6 +162,14 @@ static void run_loop(struct app *app)
 static int finish(struct app *app)
 {
 	app->stats.lost = tracer_lost(&app->tracer);
+	if (app->joiner && !app->output_closed && !app->output_error) {
+		struct joiner_stats js;
+
+		note_output_error(app, joiner__flush(app->joiner));
+		joiner__stats(app->joiner, &js);
+		app->stats.timelines = js.timelines;
+		app->stats.evicted = js.evicted;
+	}
 	if (app->output_closed)
 		return RT_EXIT_OK;
 	if (emit_stats(&app->out, &app->stats) == -EPIPE)
@@ -162,6 +202,10 @@ static int run(struct app *app)
 		reason_names_builtin(&app->reasons);
 	emitter_init(&app->out, app->opts.json ? EMIT_JSON : EMIT_TEXT, stdout, &app->clock,
 		     &app->reasons);
+	if (!app->opts.events && start_joiner(app)) {
+		warn("out of memory");
+		return RT_EXIT_RUNTIME;
+	}
 	if (tracer_load_attach(&app->tracer, on_ring_event, app, err, sizeof(err))) {
 		warn("%s", err);
 		return RT_EXIT_RUNTIME;
@@ -189,6 +233,7 @@ int main(int argc, char **argv)
 	log_setup_libbpf();
 	setup_signals();
 	rc = run(&app);
+	joiner__free(app.joiner);
 	tracer_close(&app.tracer);
 	return rc;
 }

@@ -62,6 +62,10 @@ static const struct hook hooks[] = {
 		{ MECH_FENTRY, { "recv_length_fexit" } },
 		{ MECH_KPROBE, { "recv_length_kprobe", "recv_length_kretprobe" } },
 	}, 4 },
+	{ "softirq", "telling softirq from process context after interrupts from user mode", {
+		{ MECH_TP_BTF, { "softirq_entry_btf", "softirq_exit_btf" } },
+		{ MECH_RAW_TP, { "softirq_entry_raw", "softirq_exit_raw" } },
+	}, 2 },
 	{ "sigpipe", "SIGPIPE annotations", {
 		{ MECH_TP_BTF, { "sigpipe_btf" } },
 		{ MECH_RAW_TP, { "sigpipe_raw" } },

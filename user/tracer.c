@@ -141,6 +141,13 @@ unsigned long long tracer_lost(const struct tracer *t)
 	return sum;
 }
 
+bool tracer_owner_of(void *tracer, const struct rt_tuple *tuple, struct rt_task *out)
+{
+	const struct tracer *t = tracer;
+
+	return t->skel && !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.owner_by_tuple), tuple, out);
+}
+
 struct bpf_object *tracer_object(const struct tracer *t)
 {
 	return t->skel ? t->skel->obj : NULL;

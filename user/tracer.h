@@ -3,6 +3,7 @@
 #ifndef TRACER_H
 #define TRACER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <bpf/libbpf.h>
 #include "options.h"
@@ -29,6 +30,8 @@ int tracer_load_attach(struct tracer *t, ring_buffer_sample_fn on_event, void *c
 /* events lost in the kernel (ring buffer full) since start */
 unsigned long long tracer_lost(const struct tracer *t);
 struct bpf_object *tracer_object(const struct tracer *t);
+/* the owner the kernel learnt for a socket with this tuple (joiner_config.owner_of) */
+bool tracer_owner_of(void *tracer, const struct rt_tuple *tuple, struct rt_task *out);
 void tracer_close(struct tracer *t);
 
 #endif

@@ -40,7 +40,7 @@ check "--list-probes: every variant not chosen says why" \
 kver=$(uname -r | awk -F. '{ printf "%d%03d", $1, $2 }')
 if [ "$kver" -ge 6010 ]; then
 	check "--list-probes: tp_btf chosen for every hook on $(uname -r)" \
-		bash -c "[ \$(grep -cE '^[a-z_]+ +tp_btf ' '$WORK/lp.out') = 8 ]"
+		bash -c "[ \$(grep -cE '^[a-z_]+ +tp_btf ' '$WORK/lp.out') = \$(grep -cE '^[a-z_]+ ' '$WORK/lp.out') ]"
 fi
 
 # the ready line exactly once; -d ends it with exit 0 and a stats line
@@ -49,7 +49,7 @@ port=$(free_port)
 check "-d: exit 0" test "$?" = 0
 check "-d: exactly one ready line" test "$(grep -c '^rsttrace: tracing' "$WORK/d.err")" = 1
 check "-d: JSON stdout is one stats line" \
-	bash -c "[ \$(wc -l <'$WORK/d.out') = 1 ] && jq -e '.type == \"stats\" and (.probes | length == 8)' '$WORK/d.out' >/dev/null"
+	bash -c "[ \$(wc -l <'$WORK/d.out') = 1 ] && jq -e '.type == \"stats\" and (.probes | length) == $(grep -cE '^[a-z_]+ ' "$WORK/lp.out")' '$WORK/d.out' >/dev/null"
 
 # SIGTERM: exit 0, stats printed
 port=$(free_port)

@@ -24,7 +24,7 @@ static struct reason_names reasons;
 
 #define EVENT_KEYS "type,kind,time,ts_ns,pid,comm,family,saddr,sport,daddr,dport,state,reason," \
 		   "errno,ret,bytes,trigger_pid,trigger_comm,cookie"
-#define STATS_KEYS "type,events,lost,malformed,timelines,probes"
+#define STATS_KEYS "type,events,lost,malformed,timelines,evicted,probes"
 
 /* every JSON line produced, with the key list it must have, checked by python3 at the end */
 static struct {
@@ -103,7 +103,7 @@ static void running(struct rt_event *r, __u8 ctx, __u32 pid, const char *comm)
 	r->ctx = ctx;
 	task(&r->current, pid, comm);
 	if (ctx == RT_CTX_KTHREAD)
-		r->flags |= RT_F_CURRENT_KTHREAD;
+		r->flags |= RT_F_CURRENT_UNRELATED;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -469,7 +469,7 @@ static void test_trigger_policy(void)
 	check_trigger("trigger: kthread ctx -> null", &r, false);
 
 	running(&r, RT_CTX_IRQ, 15, "kworker/1:1");
-	r.flags |= RT_F_CURRENT_KTHREAD;
+	r.flags |= RT_F_CURRENT_UNRELATED;
 	check_trigger("trigger: kthread flag in irq ctx -> null", &r, false);
 	r.flags = 0;
 
@@ -785,7 +785,7 @@ static void test_stats(void)
 	emitter_init(&e, EMIT_JSON, f, &clk, &reasons);
 	CHECK("stats json returns 0", emit_stats(&e, &s) == 0);
 	fflush(f);
-	want = sq("{'type':'stats','events':7,'lost':1,'malformed':2,'timelines':0,"
+	want = sq("{'type':'stats','events':7,'lost':1,'malformed':2,'timelines':0,'evicted':0,"
 		  "'probes':{'send_reset':'tp_btf','receive_reset':'raw_tp','signal':null}}\n");
 	CHECK_STR("stats line", buf, want);
 	keep_json(buf, STATS_KEYS);
@@ -801,7 +801,7 @@ static void test_stats(void)
 	CHECK("stats without hooks returns 0", emit_stats(&e, &s) == 0);
 	fflush(f);
 	want = sq("{'type':'stats','events':18446744073709551615,'lost':1,'malformed':2,"
-		  "'timelines':0,'probes':{}}\n");
+		  "'timelines':0,'evicted':0,'probes':{}}\n");
 	CHECK_STR("stats line, no hooks", buf, want);
 	keep_json(buf, STATS_KEYS);
 	free(want);

@@ -1,0 +1,39 @@
+/* causes.c - the memory of recent losses and the look-back that links a close to one. */
+#include <stddef.h>
+#include "causes.h"
+
+bool is_loss_kind(int kind)
+{
+	return kind == RT_PEER_FIN || kind == RT_RST_RECV || kind == RT_READ_ERROR ||
+	       kind == RT_WRITE_ERROR || kind == RT_ERROR_PENDING;
+}
+
+void causes__record(struct cause_memory *m, const struct cause *loss)
+{
+	m->ring[m->next] = *loss;
+	m->next = (m->next + 1) % CAUSES_RING;
+	if (m->count < CAUSES_RING)
+		m->count++;
+}
+
+bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
+		  unsigned exclude_conn, struct cause *out)
+{
+	const struct cause *best = NULL;
+
+	for (unsigned i = 0; i < m->count; i++) {
+		const struct cause *c = &m->ring[(m->next + CAUSES_RING - 1 - i) % CAUSES_RING];
+
+		if (c->ts_ns > ts || c->loser_pid != pid || c->conn_id == exclude_conn)
+			continue;
+		if (ts - c->ts_ns > CAUSE_WINDOW_NS)
+			continue;
+		if (!best || (c->loser_tid == tid && best->loser_tid != tid) ||
+		    (c->ts_ns > best->ts_ns && (c->loser_tid == tid) == (best->loser_tid == tid)))
+			best = c;
+	}
+	if (!best)
+		return false;
+	*out = *best;
+	return true;
+}

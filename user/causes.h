@@ -1,0 +1,38 @@
+/* causes.h - cause linking: when a process closes or resets connection X shortly after
+ * losing connection Y (peer FIN, reset, read or write error on Y), X was caused by Y. Losses
+ * are remembered in a bounded ring; a close looks back through it. */
+#ifndef CAUSES_H
+#define CAUSES_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "conns.h"
+
+#define CAUSES_RING 1024
+/* how soon after a loss an action counts as caused by it: a proxy closes the upstream
+ * connection in the same event-loop turn that saw the client go (nginx: microseconds) */
+#define CAUSE_WINDOW_NS (100 * 1000000ULL)
+
+struct cause {
+	unsigned conn_id;
+	int kind;                    /* what happened on the other connection (RT_*) */
+	__u64 ts_ns;
+	struct end_view end[2];      /* its ends: [0] = a, [1] = b */
+	bool has_actor;
+	struct rt_task actor;        /* the process whose action started the chain */
+	__u32 loser_pid, loser_tid;  /* the process that lost it */
+};
+
+struct cause_memory {
+	struct cause ring[CAUSES_RING];
+	unsigned next, count;
+};
+
+bool is_loss_kind(int kind);
+void causes__record(struct cause_memory *m, const struct cause *loss);
+/* The most recent loss of process pid within CAUSE_WINDOW_NS before ts on another connection
+ * than exclude_conn, preferring the same thread. */
+bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
+		  unsigned exclude_conn, struct cause *out);
+
+#endif

@@ -1,0 +1,548 @@
+/* conns.c - the connection table: a hash by connection key, an index by socket cookie (for
+ * events whose tuple the kernel zeroed or had not chosen yet), and a list in activity order
+ * that makes both expiry and eviction O(1). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conns.h"
+
+struct cookie_node {
+	__u64 cookie;
+	struct conn *conn;
+	struct cookie_node *next;
+};
+
+struct conn_table {
+	struct conn **buckets;
+	struct cookie_node **cookies;
+	unsigned nbuckets;                  /* a power of two */
+	unsigned count, max;
+	struct conn *oldest, *newest;
+	unsigned next_id;
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* keys                                                                                   */
+
+bool endpoint_is_loopback(const __u8 *a)
+{
+	static const __u8 v6_loopback[16] = { [15] = 1 };
+	static const __u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, v6_loopback, 16) || (!memcmp(a, v4_prefix, 12) && a[12] == 127);
+}
+
+static bool addr_is_zero(const __u8 *a)
+{
+	static const __u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
+	static const __u8 zero[16];
+
+	return !memcmp(a, zero, 16) || (!memcmp(a, v4_prefix, 12) && !a[12] && !a[13] && !a[14] &&
+					!a[15]);
+}
+
+static int endpoint_cmp(const struct endpoint *x, const struct endpoint *y)
+{
+	int c = memcmp(x->addr, y->addr, 16);
+
+	return c ? c : (int)x->port - (int)y->port;
+}
+
+static void endpoint_set(struct endpoint *ep, const __u8 *addr, __u16 port)
+{
+	memcpy(ep->addr, addr, 16);
+	ep->port = port;
+}
+
+/*
+ * Both ends of a connection give the same key. The netns is part of it only for loopback:
+ * 127.0.0.1:80 in two namespaces is two different servers, while two namespaces joined by a
+ * veth see one connection's two ends with reversed tuples (DESIGN.md, pairing).
+ */
+static bool conn_key_from(const struct event *ev, struct conn_key *k)
+{
+	struct endpoint local, peer;
+
+	if (!ev->sport || !ev->dport || addr_is_zero(ev->tuple.saddr) ||
+	    addr_is_zero(ev->tuple.daddr))
+		return false;
+	memset(k, 0, sizeof(*k));
+	endpoint_set(&local, ev->tuple.saddr, ev->sport);
+	endpoint_set(&peer, ev->tuple.daddr, ev->dport);
+	if (endpoint_cmp(&local, &peer) <= 0) {
+		k->lo = local;
+		k->hi = peer;
+	} else {
+		k->lo = peer;
+		k->hi = local;
+	}
+	if (endpoint_is_loopback(local.addr))
+		k->netns = ev->netns;
+	return true;
+}
+
+static unsigned hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	unsigned h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+static unsigned key_bucket(const struct conn_table *t, const struct conn_key *k)
+{
+	return hash_bytes(k, sizeof(*k)) & (t->nbuckets - 1);
+}
+
+static unsigned cookie_bucket(const struct conn_table *t, __u64 cookie)
+{
+	return hash_bytes(&cookie, sizeof(cookie)) & (t->nbuckets - 1);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* indexes                                                                                */
+
+static struct conn *by_key(const struct conn_table *t, const struct conn_key *k)
+{
+	for (struct conn *c = t->buckets[key_bucket(t, k)]; c; c = c->hash_next)
+		if (!memcmp(&c->key, k, sizeof(*k)))
+			return c;
+	return NULL;
+}
+
+static void key_insert(struct conn_table *t, struct conn *c)
+{
+	unsigned b = key_bucket(t, &c->key);
+
+	c->hash_next = t->buckets[b];
+	t->buckets[b] = c;
+}
+
+static void key_unlink(struct conn_table *t, struct conn *c)
+{
+	struct conn **pp = &t->buckets[key_bucket(t, &c->key)];
+
+	for (; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == c) {
+			*pp = c->hash_next;
+			return;
+		}
+	}
+}
+
+static struct conn *by_cookie(const struct conn_table *t, __u64 cookie)
+{
+	for (struct cookie_node *n = t->cookies[cookie_bucket(t, cookie)]; n; n = n->next)
+		if (n->cookie == cookie)
+			return n->conn;
+	return NULL;
+}
+
+static void cookie_unlink(struct conn_table *t, __u64 cookie, const struct conn *c)
+{
+	struct cookie_node **pp = &t->cookies[cookie_bucket(t, cookie)];
+
+	for (; *pp; pp = &(*pp)->next) {
+		if ((*pp)->cookie == cookie && (*pp)->conn == c) {
+			struct cookie_node *n = *pp;
+
+			*pp = n->next;
+			free(n);
+			return;
+		}
+	}
+}
+
+/* A cookie names one socket: a reused cookie cannot happen, a stale entry is replaced. */
+static void cookie_insert(struct conn_table *t, __u64 cookie, struct conn *c)
+{
+	unsigned b = cookie_bucket(t, cookie);
+	struct cookie_node *n;
+
+	for (n = t->cookies[b]; n; n = n->next) {
+		if (n->cookie == cookie) {
+			n->conn = c;
+			return;
+		}
+	}
+	n = malloc(sizeof(*n));
+	if (!n)
+		return; /* the cookie index is an optimisation: the key still places events */
+	n->cookie = cookie;
+	n->conn = c;
+	n->next = t->cookies[b];
+	t->cookies[b] = n;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* activity order                                                                         */
+
+static void order_unlink(struct conn_table *t, struct conn *c)
+{
+	if (c->older)
+		c->older->newer = c->newer;
+	else
+		t->oldest = c->newer;
+	if (c->newer)
+		c->newer->older = c->older;
+	else
+		t->newest = c->older;
+	c->older = c->newer = NULL;
+}
+
+static void order_push_newest(struct conn_table *t, struct conn *c)
+{
+	c->older = t->newest;
+	c->newer = NULL;
+	if (t->newest)
+		t->newest->newer = c;
+	else
+		t->oldest = c;
+	t->newest = c;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* table                                                                                  */
+
+struct conn_table *conn_table__new(unsigned max_conns)
+{
+	struct conn_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->max = max_conns ? max_conns : 1;
+	t->nbuckets = 1;
+	while (t->nbuckets < t->max)
+		t->nbuckets <<= 1;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	t->cookies = calloc(t->nbuckets, sizeof(*t->cookies));
+	if (!t->buckets || !t->cookies) {
+		conn_table__free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void conn_free(struct conn *c)
+{
+	free(c->cause);
+	free(c->ev);
+	free(c);
+}
+
+void conn_table__remove(struct conn_table *t, struct conn *c)
+{
+	if (c->key.lo.port)
+		key_unlink(t, c);
+	for (int i = 0; i < 2; i++)
+		if (c->end[i].cookie)
+			cookie_unlink(t, c->end[i].cookie, c);
+	order_unlink(t, c);
+	t->count--;
+	conn_free(c);
+}
+
+void conn_table__free(struct conn_table *t)
+{
+	if (!t)
+		return;
+	while (t->oldest)
+		conn_table__remove(t, t->oldest);
+	free(t->buckets);
+	free(t->cookies);
+	free(t);
+}
+
+struct conn *conn_table__oldest(const struct conn_table *t)
+{
+	return t->oldest;
+}
+
+unsigned conn_table__count(const struct conn_table *t)
+{
+	return t->count;
+}
+
+static struct conn *conn_create(struct conn_table *t, conn_evict_fn evict, void *ctx)
+{
+	struct conn *c;
+
+	if (t->count >= t->max && t->oldest) {
+		if (evict)
+			evict(ctx, t->oldest);
+		conn_table__remove(t, t->oldest);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->id = ++t->next_id;
+	t->count++;
+	order_push_newest(t, c);
+	return c;
+}
+
+/* A connection first seen without a full tuple (connect() reports before it picks its port)
+ * gets its key later; if the other end already created one, the two merge. */
+static struct conn *conn_set_key(struct conn_table *t, struct conn *c, const struct conn_key *k)
+{
+	struct conn *other = by_key(t, k);
+
+	if (!other) {
+		c->key = *k;
+		key_insert(t, c);
+		return c;
+	}
+	/* keep the keyed entry; the unkeyed one held only its own socket's early events, which
+	 * get their end (marked 2 here) once the caller has placed the event that keyed it */
+	for (int i = 0; i < c->nev && other->nev < CONN_MAX_EVENTS; i++) {
+		if (other->nev == other->cap) {
+			int cap = other->cap ? other->cap * 2 : 8;
+			struct conn_event *ev = realloc(other->ev, cap * sizeof(*ev));
+
+			if (!ev)
+				break;
+			other->ev = ev;
+			other->cap = cap;
+		}
+		other->ev[other->nev] = c->ev[i];
+		other->ev[other->nev].end = 2; /* re-sided by the caller's end matching */
+		other->nev++;
+	}
+	if (c->first_ts && (!other->first_ts || c->first_ts < other->first_ts))
+		other->first_ts = c->first_ts;
+	conn_table__remove(t, c);
+	return other;
+}
+
+static bool end_matches(const struct conn_end *e, const struct event *ev)
+{
+	return !memcmp(e->ep.addr, ev->tuple.saddr, 16) && e->ep.port == ev->sport;
+}
+
+/* the end this event's socket is: its local endpoint, or its cookie */
+static int end_of(struct conn *c, const struct event *ev)
+{
+	for (int i = 0; i < 2; i++)
+		if (ev->cookie && c->end[i].cookie == ev->cookie)
+			return i;
+	for (int i = 0; i < 2; i++)
+		if (c->end[i].has_socket || c->end[i].ep.port)
+			if (end_matches(&c->end[i], ev))
+				return i;
+	return -1;
+}
+
+static void ends_init(struct conn *c, const struct event *ev)
+{
+	endpoint_set(&c->end[0].ep, ev->tuple.saddr, ev->sport);
+	endpoint_set(&c->end[1].ep, ev->tuple.daddr, ev->dport);
+	c->end[0].family = c->end[1].family = ev->family;
+}
+
+static void fix_merged_ends(struct conn *c, int end)
+{
+	for (int i = 0; i < c->nev; i++)
+		if (c->ev[i].end == 2)
+			c->ev[i].end = end;
+}
+
+struct conn *conn_table__place(struct conn_table *t, const struct event *ev, int *end,
+			       conn_evict_fn evict, void *ctx)
+{
+	struct conn_key k;
+	bool keyed = conn_key_from(ev, &k);
+	struct conn *c = keyed ? by_key(t, &k) : NULL;
+	struct conn *by_ck = ev->cookie ? by_cookie(t, ev->cookie) : NULL;
+
+	if (keyed && by_ck && !by_ck->key.lo.port) {
+		/* this socket's early key-less entry (its connect): key it, or merge it into the
+		 * entry the other end already made */
+		c = conn_set_key(t, by_ck, &k);
+		if (c == by_ck)
+			endpoint_set(&c->end[0].ep, ev->tuple.saddr, ev->sport);
+	} else if (!c) {
+		c = by_ck;
+	}
+	if (!c) {
+		/* without a tuple only a connect starts an entry (its port comes later); a
+		 * listener's own events belong to no connection */
+		if (!keyed && (!ev->cookie || ev->kind != RT_CONNECT))
+			return NULL;
+		c = conn_create(t, evict, ctx);
+		if (!c)
+			return NULL;
+		ends_init(c, ev);
+		if (keyed) {
+			c->key = k;
+			key_insert(t, c);
+		}
+	}
+	*end = end_of(c, ev);
+	if (*end < 0) {
+		/* the peer's first event: it is the end that is not ours yet */
+		*end = c->end[0].has_socket ? 1 : 0;
+		if (c->end[*end].has_socket)
+			return NULL;
+		endpoint_set(&c->end[*end].ep, ev->tuple.saddr, ev->sport);
+	}
+	fix_merged_ends(c, *end);
+	return c;
+}
+
+static void end_update(struct conn_table *t, struct conn *c, int i, const struct event *ev)
+{
+	struct conn_end *e = &c->end[i];
+	/* a reset sent for a socket that does not exist (refused), or by a listener (overflow),
+	 * says nothing of a socket at this end */
+	bool listener = ev->state == RT_TCP_LISTEN;
+	bool socket_event = !listener && !(ev->kind == RT_RST_SENT && !ev->cookie && !ev->has_owner);
+
+	if (socket_event) {
+		e->has_socket = true;
+		e->family = ev->family;
+	}
+	if (ev->has_owner) {
+		e->has_owner = true;
+		e->owner = ev->owner;
+	}
+	if (ev->cookie && ev->cookie != e->cookie && !listener) {
+		if (e->cookie)
+			cookie_unlink(t, e->cookie, c);
+		e->cookie = ev->cookie;
+		cookie_insert(t, ev->cookie, c);
+	}
+	if (ev->sport && !e->ep.port && !memcmp(e->ep.addr, ev->tuple.saddr, 16))
+		e->ep.port = ev->sport;
+	switch (ev->kind) {
+	case RT_CONNECT:
+		e->connected = true;
+		break;
+	case RT_ACCEPT:
+		e->accepted = true;
+		break;
+	case RT_CLOSE:
+		e->closed = true;
+		break;
+	case RT_DESTROY:
+		e->destroyed = true;
+		break;
+	}
+}
+
+static bool is_incident_kind(int kind)
+{
+	return kind == RT_RST_SENT || kind == RT_RST_RECV || kind == RT_ERROR_PENDING ||
+	       kind == RT_WRITE_ERROR || kind == RT_READ_ERROR;
+}
+
+static void event_store(struct conn *c, int end, const struct event *ev)
+{
+	struct conn_event *ce;
+
+	if (c->nev == CONN_MAX_EVENTS) {
+		c->dropped++;
+		return;
+	}
+	if (c->nev == c->cap) {
+		int cap = c->cap ? c->cap * 2 : 8;
+		struct conn_event *grown = realloc(c->ev, cap * sizeof(*grown));
+
+		if (!grown) {
+			c->dropped++;
+			return;
+		}
+		c->ev = grown;
+		c->cap = cap;
+	}
+	ce = &c->ev[c->nev++];
+	*ce = (struct conn_event){
+		.ts_ns = ev->ts_ns, .cookie = ev->cookie, .ret = ev->has_ret ? ev->ret : 0,
+		.bytes = ev->bytes, .err = ev->err, .reason = ev->reason, .kind = ev->kind,
+		.end = end, .state = ev->state, .cause_only = ev->cause_only,
+		.linger0 = ev->linger0, .has_owner = ev->has_owner,
+		.has_trigger = ev->has_trigger, .family = ev->family, .owner = ev->owner,
+		.trigger = ev->trigger,
+	};
+}
+
+void conn__add_event(struct conn_table *t, struct conn *c, int end, const struct event *ev)
+{
+	end_update(t, c, end, ev);
+	event_store(c, end, ev);
+	if (!c->first_ts || ev->ts_ns < c->first_ts)
+		c->first_ts = ev->ts_ns;
+	if (ev->ts_ns > c->last_ts)
+		c->last_ts = ev->ts_ns;
+	if (is_incident_kind(ev->kind))
+		c->incident = true;
+	if (!ev->cause_only)
+		c->in_scope = true;
+	order_unlink(t, c);
+	order_push_newest(t, c);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* questions                                                                              */
+
+/* the first port of the kernel's default ephemeral range (ip_local_port_range) */
+#define EPHEMERAL_LOW 32768
+
+int conn__a_end(const struct conn *c)
+{
+	bool eph0, eph1;
+
+	for (int i = 0; i < 2; i++)
+		if (c->end[i].connected)
+			return i;
+	for (int i = 0; i < 2; i++)
+		if (c->end[i].accepted)
+			return !i;
+	for (int i = 0; i < c->nev; i++)
+		if (c->ev[i].kind == RT_RST_RECV && c->ev[i].state == RT_TCP_SYN_SENT)
+			return c->ev[i].end;
+	eph0 = c->end[0].ep.port >= EPHEMERAL_LOW;
+	eph1 = c->end[1].ep.port >= EPHEMERAL_LOW;
+	if (eph0 != eph1)
+		return eph0 ? 0 : 1;
+	return c->end[0].ep.port >= c->end[1].ep.port ? 0 : 1;
+}
+
+bool conn__finished(const struct conn *c)
+{
+	bool any = false;
+
+	for (int i = 0; i < 2; i++) {
+		if (!c->end[i].has_socket)
+			continue;
+		any = true;
+		if (!c->end[i].destroyed)
+			return false;
+	}
+	return any;
+}
+
+void endpoint_format(const struct endpoint *ep, int family, char *buf, unsigned len)
+{
+	static const __u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (family == RT_FAMILY_IPV4 || (family != RT_FAMILY_IPV6 && !memcmp(ep->addr, v4_prefix, 12)))
+		inet_ntop(AF_INET, ep->addr + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, ep->addr, buf, len);
+}
+
+void conn__end_view(const struct conn *c, int end, struct end_view *v)
+{
+	const struct conn_end *e = &c->end[end];
+	static const __u8 zero[16];
+
+	memset(v, 0, sizeof(*v));
+	if (memcmp(e->ep.addr, zero, 16))
+		endpoint_format(&e->ep, e->family, v->addr, sizeof(v->addr));
+	v->port = e->ep.port;
+	v->has_owner = e->has_owner;
+	v->owner = e->owner;
+}

@@ -1,0 +1,314 @@
+/* joiner.c - events in, timelines out. */
+#include <stdlib.h>
+#include <string.h>
+#include "causes.h"
+#include "conns.h"
+#include "joiner.h"
+#include "verdicts.h"
+
+#define SIGPIPE_SLOTS 16
+/* a SIGPIPE is generated inside the send that then returns EPIPE: they meet within this */
+#define SIGPIPE_WINDOW_NS (10 * 1000000ULL)
+
+struct joiner {
+	struct joiner_config cfg;
+	struct emitter *out;
+	struct conn_table *conns;
+	struct cause_memory causes;
+	struct event sigpipe[SIGPIPE_SLOTS];   /* waiting for their write_error */
+	unsigned next_sigpipe;
+	struct joiner_stats stats;
+	int error;                             /* first output error */
+};
+
+void joiner_config_defaults(struct joiner_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_conns = 16384;
+	cfg->linger_ns = 1000 * 1000000ULL;
+	cfg->quiet_ns = 5000 * 1000000ULL;
+	cfg->idle_ns = 60000 * 1000000ULL;
+}
+
+struct joiner *joiner__new(const struct joiner_config *cfg, struct emitter *out)
+{
+	struct joiner *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->cfg = *cfg;
+	j->out = out;
+	j->conns = conn_table__new(cfg->max_conns);
+	if (!j->conns) {
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void joiner__free(struct joiner *j)
+{
+	if (!j)
+		return;
+	conn_table__free(j->conns);
+	free(j);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* printing                                                                               */
+
+/* events arrive nearly in order (one ring buffer), so an insertion sort is linear */
+static void sort_events(struct conn *c)
+{
+	for (int i = 1; i < c->nev; i++) {
+		struct conn_event x = c->ev[i];
+		int k = i - 1;
+
+		while (k >= 0 && c->ev[k].ts_ns > x.ts_ns) {
+			c->ev[k + 1] = c->ev[k];
+			k--;
+		}
+		c->ev[k + 1] = x;
+	}
+}
+
+/* back to the event form the emitter prints: the tuple is the event's end and the other */
+static void event_of(const struct conn *c, const struct conn_event *ce, struct event *ev)
+{
+	struct end_view self, peer;
+
+	conn__end_view(c, ce->end, &self);
+	conn__end_view(c, !ce->end, &peer);
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = ce->kind;
+	ev->ts_ns = ce->ts_ns;
+	ev->family = ce->family;
+	memcpy(ev->saddr, self.addr, sizeof(ev->saddr));
+	memcpy(ev->daddr, peer.addr, sizeof(ev->daddr));
+	ev->sport = self.port;
+	ev->dport = peer.port;
+	ev->state = ce->state;
+	ev->reason = ce->reason;
+	ev->err = ce->err;
+	ev->has_ret = ce->kind == RT_WRITE || ce->kind == RT_WRITE_ERROR ||
+		      ce->kind == RT_READ_ERROR;
+	ev->ret = ce->ret;
+	ev->bytes = ce->bytes;
+	ev->cookie = ce->cookie;
+	ev->has_owner = ce->has_owner;
+	ev->owner = ce->owner;
+	ev->has_trigger = ce->has_trigger;
+	ev->trigger = ce->trigger;
+}
+
+static void view_cause(const struct conn *c, const struct cause *k, struct timeline_view *tl)
+{
+	tl->has_cause = true;
+	tl->cause_end[0] = k->end[0];
+	tl->cause_end[1] = k->end[1];
+	tl->cause_kind = k->kind;
+	tl->cause_has_actor = k->has_actor;
+	tl->cause_actor = k->actor;
+	tl->cause_t_ms = ((double)k->ts_ns - (double)c->first_ts) / 1e6;
+}
+
+static void print_timeline(struct joiner *j, struct conn *c)
+{
+	struct event ev[CONN_MAX_EVENTS];
+	char side[CONN_MAX_EVENTS];
+	double t_ms[CONN_MAX_EVENTS];
+	struct timeline_view tl = { .ev = ev, .side = side, .t_ms = t_ms, .nev = c->nev };
+	struct verdict_input in = { .conn = c, .cause = c->cause, .reasons = j->cfg.reasons };
+	struct verdict v;
+	int err;
+
+	sort_events(c);
+	in.a = conn__a_end(c);
+	verdict_decide(&in, &v);
+	conn__end_view(c, in.a, &tl.end[0]);
+	conn__end_view(c, !in.a, &tl.end[1]);
+	for (int i = 0; i < c->nev; i++) {
+		event_of(c, &c->ev[i], &ev[i]);
+		side[i] = c->ev[i].end == in.a ? 'a' : 'b';
+		t_ms[i] = ((double)c->ev[i].ts_ns - (double)c->ev[0].ts_ns) / 1e6;
+	}
+	tl.events_dropped = c->dropped;
+	if (c->cause)
+		view_cause(c, c->cause, &tl);
+	tl.verdict_code = v.code;
+	tl.verdict_summary = v.summary;
+	err = emit_timeline(j->out, &tl);
+	if (err && !j->error)
+		j->error = err;
+	c->printed = true;
+	j->stats.timelines++;
+}
+
+static bool worth_printing(const struct conn *c)
+{
+	return c->incident && c->in_scope && !c->printed && c->nev > 0;
+}
+
+static void on_evict(void *ctx, struct conn *c)
+{
+	struct joiner *j = ctx;
+
+	j->stats.evicted++;
+	if (worth_printing(c))
+		print_timeline(j, c);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* causes                                                                                 */
+
+static void reversed(const struct rt_tuple *t, struct rt_tuple *r)
+{
+	memcpy(r->saddr, t->daddr, 16);
+	memcpy(r->daddr, t->saddr, 16);
+	r->sport = t->dport;
+	r->dport = t->sport;
+	r->netns = t->netns;
+}
+
+/* who started what this loss is: the owner of the connection's other end, else the task
+ * whose syscall ran it (the peer, on loopback), else what the kernel learnt for the peer */
+static bool loss_actor(struct joiner *j, const struct conn *c, int end, const struct event *ev,
+		       struct rt_task *actor)
+{
+	struct rt_tuple peer;
+
+	if (c->end[!end].has_owner) {
+		*actor = c->end[!end].owner;
+		return true;
+	}
+	if (ev->has_trigger) {
+		*actor = ev->trigger;
+		return true;
+	}
+	if (!j->cfg.owner_of)
+		return false;
+	reversed(&ev->tuple, &peer);
+	return j->cfg.owner_of(j->cfg.owner_ctx, &peer, actor);
+}
+
+static void record_loss(struct joiner *j, const struct conn *c, int end, const struct event *ev)
+{
+	struct cause k = { .conn_id = c->id, .kind = ev->kind, .ts_ns = ev->ts_ns };
+	int a = conn__a_end(c);
+
+	conn__end_view(c, a, &k.end[0]);
+	conn__end_view(c, !a, &k.end[1]);
+	k.has_actor = loss_actor(j, c, end, ev, &k.actor);
+	k.loser_pid = ev->owner.pid;
+	k.loser_tid = ev->owner.tid;
+	causes__record(&j->causes, &k);
+}
+
+/* the owner's own close or abort of this connection: did it just lose another one? */
+static void link_cause(struct joiner *j, struct conn *c, const struct event *ev)
+{
+	struct cause k;
+
+	if (c->cause || !ev->has_owner)
+		return;
+	if (!causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, c->id, &k))
+		return;
+	c->cause = malloc(sizeof(k));
+	if (c->cause)
+		memcpy(c->cause, &k, sizeof(k));
+}
+
+static bool is_own_action(const struct event *ev)
+{
+	return ev->kind == RT_CLOSE || (ev->kind == RT_RST_SENT && ev->has_owner && !ev->has_trigger &&
+					ev->cookie);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* SIGPIPE: no socket; it belongs to the write that fails with EPIPE right after it       */
+
+static void sigpipe_hold(struct joiner *j, const struct event *ev)
+{
+	j->sigpipe[j->next_sigpipe] = *ev;
+	j->next_sigpipe = (j->next_sigpipe + 1) % SIGPIPE_SLOTS;
+}
+
+static void sigpipe_attach(struct joiner *j, struct conn *c, int end, const struct event *ev)
+{
+	for (int i = 0; i < SIGPIPE_SLOTS; i++) {
+		struct event *s = &j->sigpipe[i];
+
+		if (!s->kind || s->owner.tid != ev->owner.tid || s->ts_ns > ev->ts_ns ||
+		    ev->ts_ns - s->ts_ns > SIGPIPE_WINDOW_NS)
+			continue;
+		s->family = ev->family;
+		conn__add_event(j->conns, c, end, s);
+		s->kind = 0;
+	}
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+int joiner__add(struct joiner *j, const struct event *ev)
+{
+	struct conn *c;
+	int end;
+
+	if (ev->kind == RT_SIGPIPE) {
+		sigpipe_hold(j, ev);
+		return j->error;
+	}
+	c = conn_table__place(j->conns, ev, &end, on_evict, j);
+	if (!c) {
+		j->stats.unplaced++;
+		return j->error;
+	}
+	if (ev->kind == RT_WRITE_ERROR)
+		sigpipe_attach(j, c, end, ev);
+	conn__add_event(j->conns, c, end, ev);
+	if (is_loss_kind(ev->kind) && ev->has_owner)
+		record_loss(j, c, end, ev);
+	if (is_own_action(ev))
+		link_cause(j, c, ev);
+	return j->error;
+}
+
+int joiner__tick(struct joiner *j, __u64 now_ns)
+{
+	struct conn *c = conn_table__oldest(j->conns), *next;
+
+	for (; c; c = next) {
+		__u64 idle = now_ns > c->last_ts ? now_ns - c->last_ts : 0;
+		bool over;
+
+		next = c->newer;
+		if (idle < j->cfg.linger_ns)
+			break; /* activity order: every newer one is more recent */
+		over = conn__finished(c) || idle >= j->cfg.idle_ns ||
+		       (c->incident && idle >= j->cfg.quiet_ns);
+		if (!over)
+			continue;
+		if (worth_printing(c))
+			print_timeline(j, c);
+		conn_table__remove(j->conns, c);
+	}
+	return j->error;
+}
+
+int joiner__flush(struct joiner *j)
+{
+	while (conn_table__oldest(j->conns)) {
+		struct conn *c = conn_table__oldest(j->conns);
+
+		if (worth_printing(c))
+			print_timeline(j, c);
+		conn_table__remove(j->conns, c);
+	}
+	return j->error;
+}
+
+void joiner__stats(const struct joiner *j, struct joiner_stats *s)
+{
+	*s = j->stats;
+	s->conns = conn_table__count(j->conns);
+}
