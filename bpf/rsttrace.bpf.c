@@ -563,10 +563,12 @@ static __always_inline __u8 state_kind(const struct sock *sk, int old, int new, 
 		return 0;
 	if (new == RT_TCP_FIN_WAIT1 || new == RT_TCP_LAST_ACK)
 		return RT_CLOSE;
-	/* -> CLOSE in process context is the owner's abortive close, unless an RST or a
-	 * refusal processed in its syscall (backlog) did it: those set sk_err first. */
-	if (new == RT_TCP_CLOSE && old != RT_TCP_LISTEN && !RD(btf, sk, sk_err))
-		return RT_CLOSE;
+	/* -> CLOSE in process context from an open state is the owner's abortive close, unless
+	 * an RST or a refusal processed in its syscall (backlog) did it: those set sk_err first */
+	if (new == RT_TCP_CLOSE && !RD(btf, sk, sk_err) &&
+	    (old == RT_TCP_ESTABLISHED || old == RT_TCP_CLOSE_WAIT || old == RT_TCP_SYN_SENT ||
+	     old == RT_TCP_SYN_RECV))
+		return RT_CLOSE; /* from LAST_ACK, FIN_WAIT or CLOSING it is the normal end */
 	return 0;
 }
 

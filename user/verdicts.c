@@ -70,28 +70,31 @@ static double secs_between(const struct conn *c, int i, int j)
 	return ((double)c->ev[j].ts_ns - (double)c->ev[i].ts_ns) / NS_PER_S;
 }
 
-/* what the end's process saw: its first failed call, else the error left pending */
-static void outcome(const struct conn *c, int end, char *buf, size_t len)
+/* what the end's process saw, as "NAME's next write failed with EPIPE": its first failed
+ * call, else the error left pending */
+static void outcome(const struct facts *f, int end, char *buf, size_t len)
 {
+	const struct conn *c = f->c;
+
 	for (int i = 0; i < c->nev; i++) {
 		const struct conn_event *e = &c->ev[i];
 
 		if (e->end != end)
 			continue;
 		if (e->kind == RT_WRITE_ERROR || e->kind == RT_READ_ERROR) {
-			snprintf(buf, len, "its next %s failed with %s",
+			snprintf(buf, len, "%s's next %s failed with %s", f->name[end],
 				 e->kind == RT_WRITE_ERROR ? "write" : "read", errname(e->err));
 			return;
 		}
 	}
 	for (int i = 0; i < c->nev; i++) {
 		if (c->ev[i].end == end && c->ev[i].kind == RT_ERROR_PENDING) {
-			snprintf(buf, len, "the error (%s) never reached it: it made no further call",
-				 errname(c->ev[i].err));
+			snprintf(buf, len, "the error (%s) never reached %s: it made no further call",
+				 errname(c->ev[i].err), f->name[end]);
 			return;
 		}
 	}
-	snprintf(buf, len, "it never saw an error");
+	snprintf(buf, len, "%s never saw an error", f->name[end]);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -172,11 +175,11 @@ static bool linger_abort(struct facts *f)
 			break;
 	if (i == c->nev)
 		return false;
-	outcome(c, !c->ev[i].end, peer, sizeof(peer));
+	outcome(f, !c->ev[i].end, peer, sizeof(peer));
 	say(f, "linger_abort",
 	    "%s closed the connection with SO_LINGER {1, 0}, a deliberate abortive close: its "
-	    "kernel sent a reset instead of a FIN, and %s: %s",
-	    f->name[c->ev[i].end], f->name[!c->ev[i].end], peer);
+	    "kernel sent a reset instead of a FIN, and %s",
+	    f->name[c->ev[i].end], peer);
 	return true;
 }
 
@@ -206,11 +209,11 @@ static bool abort_unread_data(struct facts *f)
 		return false;
 	if (f->in->cause)
 		cause_phrase(f, cause, sizeof(cause));
-	outcome(c, !c->ev[i].end, peer, sizeof(peer));
+	outcome(f, !c->ev[i].end, peer, sizeof(peer));
 	say(f, "abort_unread_data",
 	    "%s closed the connection%s with data it had not read, so its kernel sent a reset "
-	    "instead of a FIN; %s: %s",
-	    f->name[c->ev[i].end], cause, f->name[!c->ev[i].end], peer);
+	    "instead of a FIN; %s",
+	    f->name[c->ev[i].end], cause, peer);
 	return true;
 }
 
@@ -265,7 +268,7 @@ static bool wrote_into_closed(struct facts *f)
 		wi = find(c, RT_RST_SENT, p, at);
 	if (wi < 0)
 		wi = at;
-	outcome(c, w, result, sizeof(result));
+	outcome(f, w, result, sizeof(result));
 	if (f->in->cause) {
 		const struct cause *k = f->in->cause;
 
@@ -309,11 +312,13 @@ static bool reset_by_remote(struct facts *f)
 	const struct conn *c = f->c;
 	int i = find(c, RT_RST_RECV, -1, 0);
 
-	if (i < 0 || c->end[!c->ev[i].end].has_socket || find(c, RT_RST_SENT, -1, 0) >= 0)
+	/* every reset a TCP socket of this host sends is traced: none here means the reset
+	 * came from elsewhere (a remote host, a middlebox, or a raw socket) */
+	if (i < 0 || find(c, RT_RST_SENT, -1, 0) >= 0)
 		return false;
 	say(f, "reset_by_remote",
-	    "%s's connection to %s was reset by the other end, which is not on this host (no "
-	    "socket here sent the reset): the remote process, its host or a middlebox dropped it",
+	    "%s's connection to %s was reset from outside this host's TCP stack (no socket here "
+	    "sent the reset): the remote host, its process or a middlebox dropped it",
 	    f->name[c->ev[i].end], f->name[!c->ev[i].end]);
 	return true;
 }
