@@ -100,6 +100,20 @@ struct {
 	__type(value, __u8);
 } cause_pids SEC(".maps");
 
+/* Under a port filter: peers' FINs on sockets whose owner was not known then (see
+ * remember_fin). LRU: bounded, the oldest forgotten first. */
+struct fin {
+	__u64 ts_ns;
+	struct rt_task trigger;    /* the task whose syscall ran it; pid 0: none */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct fin);
+} fin_seen SEC(".maps");
+
 /* tgids that had a TCP write fail or an error pending: only their SIGPIPEs are TCP's */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -582,11 +596,96 @@ static __always_inline void mark_accept_pending(__u64 cookie)
 		bpf_map_update_elem(&owner_by_cookie, &cookie, &o, BPF_NOEXIST);
 }
 
+/* Under a port filter, the owner of a socket nobody follows, by tuple only: when it is the
+ * peer of a followed process's connection (curl, for nginx's client socket), the output can
+ * still name it. Once per connect/close, never on the send/recv path. */
+static __always_inline void remember_unfollowed_owner(const struct sock *sk, struct rt_event *e)
+{
+	if (!filter_ports_on || !e->kind)
+		return;
+	sk_addrs(sk, e);
+	if (e->tuple.sport && e->tuple.dport)
+		bpf_map_update_elem(&owner_by_tuple, &e->tuple, &e->current, BPF_ANY);
+}
+
+/* A peer's FIN on a socket whose owner is not known yet: kept, in case the owner turns out
+ * to be followed (a proxy learns of a client's FIN from epoll and never reads the socket). */
+static __always_inline void remember_fin(struct rt_event *e)
+{
+	struct fin f = { .ts_ns = e->ts_ns };
+
+	if (!filter_ports_on || !e->cookie)
+		return;
+	if (!(e->flags & RT_F_CURRENT_UNRELATED) && e->current.pid)
+		f.trigger = e->current;
+	bpf_map_update_elem(&fin_seen, &e->cookie, &f, BPF_ANY);
+}
+
+/* A followed process closes a socket its peer had closed: report the FIN it missed, at its
+ * own time and with its own trigger, before the close (the record is reused in place to keep
+ * the stack small). */
+static __always_inline void emit_missed_fin(struct rt_event *e)
+{
+	struct fin *f = bpf_map_lookup_elem(&fin_seen, &e->cookie);
+	struct rt_event saved;
+
+	if (!f)
+		return;
+	saved = *e;
+	e->kind = RT_PEER_FIN;
+	e->ts_ns = f->ts_ns;
+	e->state = RT_TCP_CLOSE_WAIT;
+	e->ctx = RT_CTX_IRQ;
+	e->current = f->trigger;
+	if (!f->trigger.pid)
+		e->flags |= RT_F_CURRENT_UNRELATED;
+	emit(e);
+	*e = saved;
+	bpf_map_delete_elem(&fin_seen, &e->cookie);
+}
+
+static __always_inline int state_in_process(const struct sock *sk, struct rt_event *e, bool match,
+					    const bool btf)
+{
+	bool wanted = !task_filter_on() || task_wanted(&e->current);
+
+	if (!match && !cause_pid(e)) {
+		remember_unfollowed_owner(sk, e);
+		return 0;
+	}
+	/* learn every owner, wanted or not, so that the peer of a wanted process is named:
+	 * once per socket change, not on the send/recv path */
+	owner_learn(sk, e, wanted);
+	if (!wanted || !e->kind)
+		return 0;
+	sk_addrs(sk, e);
+	if (e->kind == RT_CLOSE && sk_linger0(sk, btf))
+		e->flags |= RT_F_LINGER0;
+	if ((e->flags & RT_F_CAUSE) && e->old_state == RT_TCP_CLOSE_WAIT)
+		emit_missed_fin(e);
+	emit(e);
+	return 0;
+}
+
+static __always_inline int state_in_softirq(const struct sock *sk, struct rt_event *e, bool match)
+{
+	if (!e->kind)
+		return 0;
+	if (!match && !port_scope(e)) {
+		if (e->kind == RT_PEER_FIN)
+			remember_fin(e);
+		return 0;
+	}
+	sk_addrs(sk, e);
+	if (owner_resolve(e, false))
+		emit(e);
+	return 0;
+}
+
 static __always_inline int on_set_state(void *ctx, const struct sock *sk, int old, int new,
 					const bool btf)
 {
 	struct rt_event e = { .reason = RT_REASON_NONE, .old_state = old };
-
 	bool match;
 
 	if (!sk || !sk_is_tcp(sk, btf) || !sk_basics(sk, &e, btf))
@@ -601,30 +700,9 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	fill_current(&e, ctx);
 	e.state = new;
 	e.kind = state_kind(sk, old, new, e.ctx, btf);
-	if (e.ctx == RT_CTX_TASK) {
-		bool wanted = !task_filter_on() || task_wanted(&e.current);
-
-		if (!match && !cause_pid(&e))
-			return 0;
-		/* learn every owner, wanted or not, so that the peer of a wanted process is
-		 * named: once per socket change, not on the send/recv path */
-		owner_learn(sk, &e, wanted);
-		if (!wanted)
-			return 0;
-		if (e.kind)
-			sk_addrs(sk, &e);
-		if (e.kind == RT_CLOSE && sk_linger0(sk, btf))
-			e.flags |= RT_F_LINGER0;
-	} else if (!e.kind || (!match && !port_scope(&e))) {
-		return 0;
-	} else {
-		sk_addrs(sk, &e);
-		if (!owner_resolve(&e, false))
-			return 0;
-	}
-	if (e.kind)
-		emit(&e);
-	return 0;
+	if (e.ctx == RT_CTX_TASK)
+		return state_in_process(sk, &e, match, btf);
+	return state_in_softirq(sk, &e, match);
 }
 
 /*

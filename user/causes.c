@@ -37,3 +37,23 @@ bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
 	*out = *best;
 	return true;
 }
+
+void actions__record(struct action_memory *m, const struct action *a)
+{
+	m->ring[m->next] = *a;
+	m->next = (m->next + 1) % CAUSES_RING;
+	if (m->count < CAUSES_RING)
+		m->count++;
+}
+
+void actions__after(const struct action_memory *m, __u32 pid, __u64 ts, unsigned exclude_conn,
+		    void (*fn)(void *ctx, const struct action *a), void *ctx)
+{
+	for (unsigned i = 0; i < m->count; i++) {
+		const struct action *a = &m->ring[(m->next + CAUSES_RING - 1 - i) % CAUSES_RING];
+
+		if (a->pid == pid && a->conn_id != exclude_conn && a->ts_ns >= ts &&
+		    a->ts_ns - ts <= CAUSE_WINDOW_NS)
+			fn(ctx, a);
+	}
+}

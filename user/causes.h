@@ -28,11 +28,32 @@ struct cause_memory {
 	unsigned next, count;
 };
 
+/* An action (a close or abort by its owner) not linked to a cause when it happened: a loss
+ * reported later, but that happened before it, can still explain it (a proxy learns of its
+ * client's FIN from epoll and closes that client socket only after the upstream one). */
+struct action {
+	__u64 ts_ns;
+	__u32 pid;
+	unsigned conn_id;
+	struct conn_key key;
+};
+
+struct action_memory {
+	struct action ring[CAUSES_RING];
+	unsigned next, count;
+};
+
 bool is_loss_kind(int kind);
 void causes__record(struct cause_memory *m, const struct cause *loss);
 /* The most recent loss of process pid within CAUSE_WINDOW_NS before ts on another connection
  * than exclude_conn, preferring the same thread. */
 bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
 		  unsigned exclude_conn, struct cause *out);
+
+void actions__record(struct action_memory *m, const struct action *a);
+/* Actions of pid within CAUSE_WINDOW_NS after ts on another connection than exclude_conn:
+ * calls fn for each. */
+void actions__after(const struct action_memory *m, __u32 pid, __u64 ts, unsigned exclude_conn,
+		    void (*fn)(void *ctx, const struct action *a), void *ctx);
 
 #endif

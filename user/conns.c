@@ -256,6 +256,11 @@ void conn_table__free(struct conn_table *t)
 	free(t);
 }
 
+struct conn *conn_table__find(const struct conn_table *t, const struct conn_key *k)
+{
+	return by_key(t, k);
+}
+
 struct conn *conn_table__oldest(const struct conn_table *t)
 {
 	return t->oldest;

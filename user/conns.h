@@ -73,6 +73,7 @@ struct conn *conn_table__place(struct conn_table *t, const struct event *ev, int
 /* Append the event to c (its end already placed); updates ends and activity order. */
 void conn__add_event(struct conn_table *t, struct conn *c, int end, const struct event *ev);
 
+struct conn *conn_table__find(const struct conn_table *t, const struct conn_key *k);
 struct conn *conn_table__oldest(const struct conn_table *t);
 void conn_table__remove(struct conn_table *t, struct conn *c);
 unsigned conn_table__count(const struct conn_table *t);

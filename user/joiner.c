@@ -15,6 +15,7 @@ struct joiner {
 	struct emitter *out;
 	struct conn_table *conns;
 	struct cause_memory causes;
+	struct action_memory actions;          /* closes not explained when they happened */
 	struct event sigpipe[SIGPIPE_SLOTS];   /* waiting for their write_error */
 	unsigned next_sigpipe;
 	struct joiner_stats stats;
@@ -191,9 +192,35 @@ static bool loss_actor(struct joiner *j, const struct conn *c, int end, const st
 	return j->cfg.owner_of(j->cfg.owner_ctx, &peer, actor);
 }
 
+static void set_cause(struct conn *c, const struct cause *k)
+{
+	if (c->cause)
+		return;
+	c->cause = malloc(sizeof(*k));
+	if (c->cause)
+		memcpy(c->cause, k, sizeof(*k));
+}
+
+struct late_link {
+	struct joiner *j;
+	const struct cause *loss;
+};
+
+static void link_late(void *ctx, const struct action *a)
+{
+	struct late_link *l = ctx;
+	struct conn *x = conn_table__find(l->j->conns, &a->key);
+
+	if (x && x->id == a->conn_id)
+		set_cause(x, l->loss);
+}
+
+/* Remember the loss for closes to come, and explain the closes that came before it was
+ * reported but after it happened. */
 static void record_loss(struct joiner *j, const struct conn *c, int end, const struct event *ev)
 {
 	struct cause k = { .conn_id = c->id, .kind = ev->kind, .ts_ns = ev->ts_ns };
+	struct late_link l = { j, &k };
 	int a = conn__a_end(c);
 
 	conn__end_view(c, a, &k.end[0]);
@@ -202,20 +229,22 @@ static void record_loss(struct joiner *j, const struct conn *c, int end, const s
 	k.loser_pid = ev->owner.pid;
 	k.loser_tid = ev->owner.tid;
 	causes__record(&j->causes, &k);
+	actions__after(&j->actions, k.loser_pid, k.ts_ns, c->id, link_late, &l);
 }
 
 /* the owner's own close or abort of this connection: did it just lose another one? */
 static void link_cause(struct joiner *j, struct conn *c, const struct event *ev)
 {
+	struct action act = { .ts_ns = ev->ts_ns, .pid = ev->owner.pid, .conn_id = c->id,
+			      .key = c->key };
 	struct cause k;
 
 	if (c->cause || !ev->has_owner)
 		return;
-	if (!causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, c->id, &k))
-		return;
-	c->cause = malloc(sizeof(k));
-	if (c->cause)
-		memcpy(c->cause, &k, sizeof(k));
+	if (causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, c->id, &k))
+		set_cause(c, &k);
+	else if (c->key.lo.port)
+		actions__record(&j->actions, &act);
 }
 
 static bool is_own_action(const struct event *ev)
@@ -242,6 +271,7 @@ static void sigpipe_attach(struct joiner *j, struct conn *c, int end, const stru
 		    ev->ts_ns - s->ts_ns > SIGPIPE_WINDOW_NS)
 			continue;
 		s->family = ev->family;
+		s->cause_only = ev->cause_only; /* it follows its write's filter */
 		conn__add_event(j->conns, c, end, s);
 		s->kind = 0;
 	}

@@ -276,7 +276,12 @@ static bool wrote_into_closed(struct facts *f)
 
 		if (k->has_actor)
 			snprintf(actor, sizeof(actor), "%.16s (pid %u)", k->actor.comm, k->actor.pid);
-		if (k->kind == RT_PEER_FIN)
+		double after_s = ((double)k->ts_ns - (double)c->ev[0].ts_ns) / NS_PER_S;
+
+		if (k->kind == RT_PEER_FIN && after_s > 0)
+			snprintf(cause, sizeof(cause), "%s gave up after %.1f s: it closed its "
+				 "connection to %s", actor, after_s, f->name[p]);
+		else if (k->kind == RT_PEER_FIN)
 			snprintf(cause, sizeof(cause), "%s gave up: it closed its connection to %s",
 				 actor, f->name[p]);
 		else if (k->kind == RT_RST_RECV)
