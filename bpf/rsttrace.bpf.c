@@ -114,6 +114,15 @@ struct {
 	__type(value, struct fin);
 } fin_seen SEC(".maps");
 
+/* Under a port filter: accepted sockets outside it, so that if a followed process turns out
+ * to own one, its connection still gets its direction (who connected to whom). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} passive_seen SEC(".maps");
+
 /* tgids that had a TCP write fail or an error pending: only their SIGPIPEs are TCP's */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -360,6 +369,10 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 	if (o && !o->accept_pending && o->task.pid == e->current.pid)
 		goto known;
 	accepted = o && o->accept_pending;
+	if (!o && (e->flags & RT_F_CAUSE) && bpf_map_lookup_elem(&passive_seen, &e->cookie)) {
+		accepted = true;
+		bpf_map_delete_elem(&passive_seen, &e->cookie);
+	}
 	n.task = e->current;
 	n.matched = matched;
 	if (matched && filter_ports_on)
@@ -695,6 +708,8 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	if (old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED) {
 		if (match)
 			mark_accept_pending(e.cookie);
+		else if (filter_ports_on && e.cookie)
+			bpf_map_update_elem(&passive_seen, &e.cookie, &match, BPF_ANY);
 		return 0;
 	}
 	fill_current(&e, ctx);

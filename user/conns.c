@@ -25,23 +25,6 @@ struct conn_table {
 /* ------------------------------------------------------------------------------------ */
 /* keys                                                                                   */
 
-bool endpoint_is_loopback(const __u8 *a)
-{
-	static const __u8 v6_loopback[16] = { [15] = 1 };
-	static const __u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(a, v6_loopback, 16) || (!memcmp(a, v4_prefix, 12) && a[12] == 127);
-}
-
-static bool addr_is_zero(const __u8 *a)
-{
-	static const __u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
-	static const __u8 zero[16];
-
-	return !memcmp(a, zero, 16) || (!memcmp(a, v4_prefix, 12) && !a[12] && !a[13] && !a[14] &&
-					!a[15]);
-}
-
 static int endpoint_cmp(const struct endpoint *x, const struct endpoint *y)
 {
 	int c = memcmp(x->addr, y->addr, 16);
@@ -77,7 +60,7 @@ static bool conn_key_from(const struct event *ev, struct conn_key *k)
 		k->lo = peer;
 		k->hi = local;
 	}
-	if (endpoint_is_loopback(local.addr))
+	if (addr_is_loopback(local.addr))
 		k->netns = ev->netns;
 	return true;
 }

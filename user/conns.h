@@ -87,7 +87,6 @@ bool conn__finished(const struct conn *c);
 
 void conn__end_view(const struct conn *c, int end, struct end_view *v);
 
-bool endpoint_is_loopback(const __u8 *addr);
 void endpoint_format(const struct endpoint *ep, int family, char *buf, unsigned len);
 
 #endif

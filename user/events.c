@@ -4,7 +4,8 @@
 #include <string.h>
 #include "events.h"
 
-static bool addr_is_zero(const __u8 *a)
+/* 0.0.0.0 or :: (unknown, or zeroed by the kernel) */
+bool addr_is_zero(const __u8 *a)
 {
 	static const __u8 zero[16];
 	static const __u8 mapped_zero[16] = { [10] = 0xff, [11] = 0xff };
@@ -37,8 +38,17 @@ static void decode_tuple(const struct rt_event *raw, struct event *ev)
 	ev->dport = raw->tuple.dport;
 }
 
-/* The running task is worth naming when it is a user process other than the owner: in
- * softirq on loopback it is the peer whose transmit made the kernel act (notes §2). */
+bool addr_is_loopback(const __u8 *a)
+{
+	static const __u8 v6_loopback[16] = { [15] = 1 };
+	static const __u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, v6_loopback, 16) || (!memcmp(a, v4_prefix, 12) && a[12] == 127);
+}
+
+/* The running task is worth naming when it is a user process other than the owner, on a
+ * loopback connection: there softirq runs in the system call of the peer whose transmit
+ * made the kernel act (notes §2). A packet from a network device interrupts any task. */
 static void decode_tasks(const struct rt_event *raw, struct event *ev)
 {
 	const struct rt_task *cur = &raw->current;
@@ -47,6 +57,8 @@ static void decode_tasks(const struct rt_event *raw, struct event *ev)
 	if (ev->has_owner)
 		ev->owner = raw->owner;
 	if (raw->ctx == RT_CTX_TASK || (raw->flags & RT_F_CURRENT_UNRELATED) || cur->pid == 0)
+		return;
+	if (raw->kind != RT_SIGPIPE && !addr_is_loopback(raw->tuple.daddr))
 		return;
 	if (ev->has_owner && cur->pid == ev->owner.pid)
 		return;

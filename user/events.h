@@ -43,6 +43,11 @@ struct end_view {
 	struct rt_task owner;
 };
 
+/* ::1 or 127.0.0.0/8 (IPv4-mapped), as rt_tuple stores addresses */
+bool addr_is_loopback(const __u8 *addr);
+/* :: or 0.0.0.0 (IPv4-mapped): unknown, or zeroed by the kernel */
+bool addr_is_zero(const __u8 *addr);
+
 /* Decode one record; false when it is malformed (unknown kind): count it, print nothing. */
 bool event_decode(const struct rt_event *raw, struct event *ev);
 

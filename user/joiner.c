@@ -226,6 +226,12 @@ static void record_loss(struct joiner *j, const struct conn *c, int end, const s
 	conn__end_view(c, a, &k.end[0]);
 	conn__end_view(c, !a, &k.end[1]);
 	k.has_actor = loss_actor(j, c, end, ev, &k.actor);
+	/* the peer who closed or reset it is the actor: name its end too */
+	if (k.has_actor && (ev->kind == RT_PEER_FIN || ev->kind == RT_RST_RECV) &&
+	    !k.end[end == a].has_owner) {
+		k.end[end == a].has_owner = true;
+		k.end[end == a].owner = k.actor;
+	}
 	k.loser_pid = ev->owner.pid;
 	k.loser_tid = ev->owner.tid;
 	causes__record(&j->causes, &k);
