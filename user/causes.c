@@ -10,7 +10,10 @@ bool is_loss_kind(int kind)
 
 void causes__record(struct cause_memory *m, const struct cause *loss)
 {
+	if (loss->ts_ns > m->newest)
+		m->newest = loss->ts_ns;
 	m->ring[m->next] = *loss;
+	m->ring[m->next].seen_ts = m->newest;
 	m->next = (m->next + 1) % CAUSES_RING;
 	if (m->count < CAUSES_RING)
 		m->count++;
@@ -24,6 +27,8 @@ bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
 	for (unsigned i = 0; i < m->count; i++) {
 		const struct cause *c = &m->ring[(m->next + CAUSES_RING - 1 - i) % CAUSES_RING];
 
+		if (ts > CAUSE_WINDOW_NS && c->seen_ts < ts - CAUSE_WINDOW_NS)
+			break; /* it and every older one happened before the window */
 		if (c->ts_ns > ts || c->loser_pid != pid || c->conn_id == exclude_conn)
 			continue;
 		if (ts - c->ts_ns > CAUSE_WINDOW_NS)
@@ -40,7 +45,10 @@ bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
 
 void actions__record(struct action_memory *m, const struct action *a)
 {
+	if (a->ts_ns > m->newest)
+		m->newest = a->ts_ns;
 	m->ring[m->next] = *a;
+	m->ring[m->next].seen_ts = m->newest;
 	m->next = (m->next + 1) % CAUSES_RING;
 	if (m->count < CAUSES_RING)
 		m->count++;
@@ -52,6 +60,8 @@ void actions__after(const struct action_memory *m, __u32 pid, __u64 ts, unsigned
 	for (unsigned i = 0; i < m->count; i++) {
 		const struct action *a = &m->ring[(m->next + CAUSES_RING - 1 - i) % CAUSES_RING];
 
+		if (a->seen_ts < ts)
+			break; /* it and every older one happened before the loss */
 		if (a->pid == pid && a->conn_id != exclude_conn && a->ts_ns >= ts &&
 		    a->ts_ns - ts <= CAUSE_WINDOW_NS)
 			fn(ctx, a);

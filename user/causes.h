@@ -21,11 +21,16 @@ struct cause {
 	bool has_actor;
 	struct rt_task actor;        /* the process whose action started the chain */
 	__u32 loser_pid, loser_tid;  /* the process that lost it */
+	__u64 seen_ts;               /* the newest ts_ns recorded when it was (set by the ring) */
 };
 
+/* Rings in the order of recording. seen_ts never decreases along it and is at least each
+ * entry's own ts_ns (late reports included), so a look-back stops at the first entry whose
+ * seen_ts is out of the window: every older one is too. */
 struct cause_memory {
 	struct cause ring[CAUSES_RING];
 	unsigned next, count;
+	__u64 newest;
 };
 
 /* An action (a close or abort by its owner) not linked to a cause when it happened: a loss
@@ -36,11 +41,13 @@ struct action {
 	__u32 pid;
 	unsigned conn_id;
 	struct conn_key key;
+	__u64 seen_ts;               /* as in struct cause */
 };
 
 struct action_memory {
 	struct action ring[CAUSES_RING];
 	unsigned next, count;
+	__u64 newest;
 };
 
 bool is_loss_kind(int kind);

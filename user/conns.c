@@ -301,6 +301,8 @@ static struct conn *conn_set_key(struct conn_table *t, struct conn *c, const str
 	}
 	if (c->first_ts && (!other->first_ts || c->first_ts < other->first_ts))
 		other->first_ts = c->first_ts;
+	other->incident |= c->incident;
+	other->in_scope |= c->in_scope;
 	conn_table__remove(t, c);
 	return other;
 }
@@ -330,11 +332,21 @@ static void ends_init(struct conn *c, const struct event *ev)
 	c->end[0].family = c->end[1].family = ev->family;
 }
 
+/* The merged events are this end's socket's (see conn_set_key): so are the facts they told
+ * of it, lost with the entry that held them (its connect decides which end is "a"). */
 static void fix_merged_ends(struct conn *c, int end)
 {
-	for (int i = 0; i < c->nev; i++)
-		if (c->ev[i].end == 2)
-			c->ev[i].end = end;
+	struct conn_end *e = &c->end[end];
+
+	for (int i = 0; i < c->nev; i++) {
+		if (c->ev[i].end != 2)
+			continue;
+		c->ev[i].end = end;
+		e->connected |= c->ev[i].kind == RT_CONNECT;
+		e->accepted |= c->ev[i].kind == RT_ACCEPT;
+		e->closed |= c->ev[i].kind == RT_CLOSE;
+		e->destroyed |= c->ev[i].kind == RT_DESTROY;
+	}
 }
 
 struct conn *conn_table__place(struct conn_table *t, const struct event *ev, int *end,
