@@ -123,12 +123,13 @@ struct {
 	__type(value, __u8);
 } passive_seen SEC(".maps");
 
-/* tgids that had a TCP write fail or an error pending: only their SIGPIPEs are TCP's */
+/* tgids that had a TCP write fail or an error pending: only their SIGPIPEs are TCP's. The
+ * value keeps RT_F_CAUSE: the SIGPIPE of a write outside the filter is a cause only too. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, __u32);
 } sigpipe_armed SEC(".maps");
 
 /* kprobe fallback for tcp_sendmsg/tcp_recvmsg: the sock at entry, by thread (LRU: an entry
@@ -452,12 +453,12 @@ static __always_inline bool cause_pid(struct rt_event *e)
 	return true;
 }
 
-static __always_inline void sigpipe_arm(__u32 pid)
+static __always_inline void sigpipe_arm(__u32 pid, __u32 flags)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u32 cause = flags & RT_F_CAUSE;
 
 	if (pid)
-		bpf_map_update_elem(&sigpipe_armed, &pid, &now, BPF_ANY);
+		bpf_map_update_elem(&sigpipe_armed, &pid, &cause, BPF_ANY);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -551,7 +552,7 @@ static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 ki
 	if (!owner_resolve(&e, e.ctx == RT_CTX_TASK))
 		return 0;
 	if (kind == RT_ERROR_PENDING && e.owner_by)
-		sigpipe_arm(e.owner.pid);
+		sigpipe_arm(e.owner.pid, e.flags);
 	emit(&e);
 	return 0;
 }
@@ -752,7 +753,7 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 	e.ts_ns = bpf_ktime_get_ns();
 	sk_addrs(sk, &e);
 	if (e.kind != RT_READ_ERROR)
-		sigpipe_arm(e.current.pid);
+		sigpipe_arm(e.current.pid, e.flags);
 	emit(&e);
 	return 0;
 }
@@ -761,12 +762,15 @@ static __always_inline int on_signal(void *ctx, int sig, struct task_struct *tas
 				     const bool btf)
 {
 	struct rt_event e = { .kind = RT_SIGPIPE, .ret = result, .reason = RT_REASON_NONE };
+	__u32 *armed;
 
 	if (sig != SIGPIPE)
 		return 0;
 	e.owner.pid = RD(btf, task, tgid);
-	if (!bpf_map_lookup_elem(&sigpipe_armed, &e.owner.pid))
+	armed = bpf_map_lookup_elem(&sigpipe_armed, &e.owner.pid);
+	if (!armed)
 		return 0;
+	e.flags = *armed;
 	e.owner.tid = RD(btf, task, pid);
 	BPF_CORE_READ_STR_INTO(&e.owner.comm, task, comm);
 	e.owner_by = RT_OWNER_CURRENT;

@@ -100,6 +100,7 @@ static void key_insert(struct conn_table *t, struct conn *c)
 {
 	unsigned b = key_bucket(t, &c->key);
 
+	c->hashed = true;
 	c->hash_next = t->buckets[b];
 	t->buckets[b] = c;
 }
@@ -111,6 +112,7 @@ static void key_unlink(struct conn_table *t, struct conn *c)
 	for (; *pp; pp = &(*pp)->hash_next) {
 		if (*pp == c) {
 			*pp = c->hash_next;
+			c->hashed = false;
 			return;
 		}
 	}
@@ -218,7 +220,7 @@ static void conn_free(struct conn *c)
 
 void conn_table__remove(struct conn_table *t, struct conn *c)
 {
-	if (c->key.lo.port)
+	if (c->hashed)
 		key_unlink(t, c);
 	for (int i = 0; i < 2; i++)
 		if (c->end[i].cookie)
@@ -349,15 +351,64 @@ static void fix_merged_ends(struct conn *c, int end)
 	}
 }
 
+static bool conn_has_cookie(const struct conn *c, __u64 cookie)
+{
+	return cookie && (c->end[0].cookie == cookie || c->end[1].cookie == cookie);
+}
+
+/* how far back among the most recently active entries a pending connect is looked for */
+#define PENDING_SCAN 64
+
+/* A connect still waiting for its port, to the reset's source from the reset's destination
+ * address: the reset answers it (a refused connect). */
+static bool pending_connect_for(const struct conn_table *t, const struct event *ev)
+{
+	const struct conn *p = t->newest;
+
+	for (int i = 0; p && i < PENDING_SCAN; i++, p = p->older) {
+		if (p->hashed || p->retired || p->end[0].ep.port)
+			continue;
+		if (!memcmp(p->end[1].ep.addr, ev->tuple.saddr, 16) && p->end[1].ep.port == ev->sport &&
+		    !memcmp(p->end[0].ep.addr, ev->tuple.daddr, 16))
+			return true;
+	}
+	return false;
+}
+
+/* Does this event on a finished connection's tuple begin a new connection? (A port reused at
+ * once, as after a refused connect.) Yes for another socket than the one its end had, or
+ * for a reset that answers a pending connect. */
+static bool starts_anew(const struct conn_table *t, const struct conn *c, const struct event *ev)
+{
+	if (!ev->cookie)
+		return ev->kind == RT_RST_SENT && pending_connect_for(t, ev);
+	if (conn_has_cookie(c, ev->cookie))
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (c->end[i].cookie && end_matches(&c->end[i], ev))
+			return true;
+	return false;
+}
+
 struct conn *conn_table__place(struct conn_table *t, const struct event *ev, int *end,
 			       conn_evict_fn evict, void *ctx)
 {
 	struct conn_key k;
 	bool keyed = conn_key_from(ev, &k);
-	struct conn *c = keyed ? by_key(t, &k) : NULL;
 	struct conn *by_ck = ev->cookie ? by_cookie(t, ev->cookie) : NULL;
+	struct conn *c = by_ck && (by_ck->hashed || by_ck->retired) ? by_ck : NULL;
 
-	if (keyed && by_ck && !by_ck->key.lo.port) {
+	if (!c && keyed) {
+		c = by_key(t, &k);
+		/* a new socket on an old tuple (a port reused at once, as after a refused
+		 * connect): the old connection keeps its own sockets' late events by cookie */
+		if (c && conn__finished(c) && starts_anew(t, c, ev)) {
+			key_unlink(t, c);
+			c->retired = true;
+			c = NULL;
+		}
+	}
+	if (keyed && by_ck && !by_ck->hashed && !by_ck->retired) {
 		/* this socket's early key-less entry (its connect): key it, or merge it into the
 		 * entry the other end already made */
 		c = conn_set_key(t, by_ck, &k);

@@ -45,6 +45,8 @@ struct conn_event {
 
 struct conn {
 	struct conn_key key;
+	bool hashed;                     /* found by its key (an early connect is not yet) */
+	bool retired;                    /* over, its key handed to a new connection */
 	unsigned id;
 	struct conn *hash_next;
 	struct conn *older, *newer;      /* activity order */

@@ -223,6 +223,8 @@ static void record_loss(struct joiner *j, const struct conn *c, int end, const s
 	struct late_link l = { j, &k };
 	int a = conn__a_end(c);
 
+	if (c->end[end].connected)
+		return; /* a connection it made is an upstream: losing it is not losing a client */
 	conn__end_view(c, a, &k.end[0]);
 	conn__end_view(c, !a, &k.end[1]);
 	k.has_actor = loss_actor(j, c, end, ev, &k.actor);
@@ -239,17 +241,19 @@ static void record_loss(struct joiner *j, const struct conn *c, int end, const s
 }
 
 /* the owner's own close or abort of this connection: did it just lose another one? */
-static void link_cause(struct joiner *j, struct conn *c, const struct event *ev)
+static void link_cause(struct joiner *j, struct conn *c, int end, const struct event *ev)
 {
 	struct action act = { .ts_ns = ev->ts_ns, .pid = ev->owner.pid, .conn_id = c->id,
 			      .key = c->key };
 	struct cause k;
 
-	if (c->cause || !ev->has_owner)
+	/* the proxy's shape: it closes a connection it made, after losing one it accepted; a
+	 * server closing a connection it accepted (an idle keepalive) is not propagating */
+	if (c->cause || !ev->has_owner || c->end[end].accepted)
 		return;
 	if (causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, c->id, &k))
 		set_cause(c, &k);
-	else if (c->key.lo.port)
+	else if (c->hashed)
 		actions__record(&j->actions, &act);
 }
 
@@ -305,7 +309,7 @@ int joiner__add(struct joiner *j, const struct event *ev)
 	if (is_loss_kind(ev->kind) && ev->has_owner)
 		record_loss(j, c, end, ev);
 	if (is_own_action(ev))
-		link_cause(j, c, ev);
+		link_cause(j, c, end, ev);
 	return j->error;
 }
 

@@ -984,7 +984,7 @@ static void test_busy_server(void)
 	       "127.0.0.1:19005/12809/rt_srv_ka", NULL, NULL, NULL);
 	/* today: caused_by = the other client's connection, and client_abort_propagated with
 	 * the advice proxy_ignore_client_abort: a link needs the proxy's shape (see the report) */
-	KNOWN_BUG(label("busy server", "keepalive_race, not linked to another client's FIN "
+	CHECK(label("busy server", "keepalive_race, not linked to another client's FIN "
 				       "(code %s, caused_by %s)", tls[0].code, tls[0].cause),
 		  !strcmp(tls[0].code, "keepalive_race") && !strcmp(tls[0].cause, "-"));
 }
@@ -1530,7 +1530,7 @@ static void test_port_reuse(void)
 	out = rig_close(&r);
 	m = reduce(out);
 	/* today: one timeline of 10 events, both attempts merged (see the report) */
-	KNOWN_BUG(label("port reused while the first lingers", "two timelines (%d), 5 events each",
+	CHECK(label("port reused while the first lingers", "two timelines (%d), 5 events each",
 			m),
 		  m == 2 && !strcmp(tls[0].events, tls[1].events) &&
 			  !strcmp(tls[1].events,
