@@ -62,9 +62,12 @@ static const struct hook hooks[] = {
 		{ MECH_FENTRY, { "recv_length_fexit" } },
 		{ MECH_KPROBE, { "recv_length_kprobe", "recv_length_kretprobe" } },
 	}, 4 },
+	/* attached in this order: exit first, so that the per-CPU flag entry sets is always
+	 * cleared (an entry attached alone would leave it set, and process context look like
+	 * softirq until the next softirq ends) */
 	{ "softirq", "telling softirq from process context after interrupts from user mode", {
-		{ MECH_TP_BTF, { "softirq_entry_btf", "softirq_exit_btf" } },
-		{ MECH_RAW_TP, { "softirq_entry_raw", "softirq_exit_raw" } },
+		{ MECH_TP_BTF, { "softirq_exit_btf", "softirq_entry_btf" } },
+		{ MECH_RAW_TP, { "softirq_exit_raw", "softirq_entry_raw" } },
 	}, 2 },
 	{ "sigpipe", "SIGPIPE annotations", {
 		{ MECH_TP_BTF, { "sigpipe_btf" } },
@@ -319,6 +322,23 @@ void probes_set_autoload(const struct probe_plan *plan, struct bpf_object *obj)
 			bpf_program__set_autoload(bpf_object__find_program_by_name(obj, v->progs[k]),
 						  true);
 	}
+}
+
+int probes_chosen_programs(const struct probe_plan *plan, const char **names, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < plan->nhooks; i++) {
+		const struct hook_result *r = &plan->result[i];
+		const struct variant *v;
+
+		if (r->chosen < 0)
+			continue;
+		v = &plan->hooks[i].variants[r->chosen];
+		for (int k = 0; k < VARIANT_MAX_PROGS && v->progs[k] && n < max; k++)
+			names[n++] = v->progs[k];
+	}
+	return n;
 }
 
 const char *probes_chosen_name(const struct probe_plan *plan, int hook)

@@ -63,6 +63,8 @@ int probes_choose(struct probe_plan *plan, struct bpf_object *obj, const struct 
 /* Disable every program but the chosen ones (before load). */
 void probes_set_autoload(const struct probe_plan *plan, struct bpf_object *obj);
 void probes_print(const struct probe_plan *plan, struct bpf_object *obj, FILE *f);
+/* The chosen programs' names, in the order they must be attached. Returns the count. */
+int probes_chosen_programs(const struct probe_plan *plan, const char **names, int max);
 /* "tp_btf" or NULL when the hook is unavailable */
 const char *probes_chosen_name(const struct probe_plan *plan, int hook);
 

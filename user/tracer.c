@@ -77,24 +77,18 @@ int tracer_open(struct tracer *t, const struct rt_options *o, char *err, size_t 
 	return 0;
 }
 
+/* in the plan's order: a hook's programs may depend on each other's order (softirq) */
 static int attach_chosen(struct tracer *t, char *err, size_t len)
 {
-	struct bpf_program *p;
+	const char *names[TRACER_MAX_LINKS];
+	int n = probes_chosen_programs(&t->plan, names, TRACER_MAX_LINKS);
 
-	bpf_object__for_each_program(p, t->skel->obj) {
-		struct bpf_link *l;
+	for (int i = 0; i < n; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(t->skel->obj, names[i]);
+		struct bpf_link *l = p ? bpf_program__attach(p) : NULL;
 
-		if (!bpf_program__autoload(p))
-			continue;
-		l = bpf_program__attach(p);
 		if (!l) {
-			snprintf(err, len, "cannot attach %s (%s): %s", bpf_program__name(p),
-				 bpf_program__section_name(p), strerror(errno));
-			return -1;
-		}
-		if (t->nlinks == TRACER_MAX_LINKS) {
-			bpf_link__destroy(l);
-			snprintf(err, len, "too many programs (raise TRACER_MAX_LINKS)");
+			snprintf(err, len, "cannot attach %s: %s", names[i], strerror(errno));
 			return -1;
 		}
 		t->links[t->nlinks++] = l;
