@@ -82,6 +82,18 @@ jq_true() {
 	fi
 }
 
+# tl_true NAME FILTER: PASS if the filter, run over the timelines slurped into an array as
+# $tl, yields true
+tl_true() {
+	local name=$1 filter=$2
+	if jq -e -s "[.[] | select(.type == \"timeline\")] as \$tl | $filter" "$RT_OUT" >/dev/null 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "jq: $filter"
+		jq -c 'select(.type == "timeline") | [.verdict.code, .conn, .caused_by.kind, .caused_by.comm, .verdict.summary]' "$RT_OUT" | sed 's/^/    /'
+	fi
+}
+
 # scen_pid SCENFILE ROLE: the pid a scenario printed for cli or srv
 scen_pid() {
 	sed -n "s/.* role=$2 pid=\([0-9]*\) .*/\1/p" "$1" | head -1

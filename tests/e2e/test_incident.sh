@@ -195,17 +195,6 @@ on_unfiltered() {
 	"$INC/show.sh" "$DIR" | sed 's/^/    /'
 }
 
-# tl_true NAME FILTER: over the timelines of the run, slurped as $tl
-tl_true() {
-	local name=$1 filter=$2
-	if jq -e -s "[.[] | select(.type == \"timeline\")] as \$tl | $filter" "$RT_OUT" >/dev/null 2>&1; then
-		pass "$name"
-	else
-		fail "$name" "jq: $filter"
-		jq -c 'select(.type == "timeline") | [.verdict.code, .conn, .caused_by.kind, .caused_by.comm]' "$RT_OUT" | sed 's/^/    /'
-	fi
-}
-
 # The default output (one timeline per incident) with the filter a user would type: the
 # upstream connection's timeline names both processes, the chain and the fix.
 off_timeline() {

@@ -33,17 +33,6 @@ timelines() {
 	SRV=$(scen_pid "$WORK/$tag.scen" srv)
 }
 
-# tl_true NAME FILTER: over the timeline lines slurped as $tl
-tl_true() {
-	local name=$1 filter=$2
-	if jq -e -s "[.[] | select(.type == \"timeline\")] as \$tl | $filter" "$RT_OUT" >/dev/null 2>&1; then
-		pass "$name"
-	else
-		fail "$name" "jq: $filter"
-		jq -c 'select(.type == "timeline") | [.verdict.code, .conn.a.comm, .conn.b.comm, .verdict.summary]' "$RT_OUT" | sed 's/^/    /'
-	fi
-}
-
 # verdict TAG CODE A_COMM B_COMM: exactly one timeline, with this verdict and these ends
 verdict() {
 	tl_true "$1: one timeline, verdict $2, a=$3 b=$4" \
