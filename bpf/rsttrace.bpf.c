@@ -721,41 +721,88 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	return state_in_softirq(sk, &e, match);
 }
 
+/* What a send/recv result reports; 0 (nothing) is the common case. */
+static __always_inline __u8 send_recv_kind(int ret, bool send, __u8 state, bool cause)
+{
+	/* a followed process read EOF on another connection: it lost it (the softirq peer_fin
+	 * was dropped when that socket's owner was not known yet) */
+	if (ret == 0 && !send && cause)
+		return RT_PEER_FIN;
+	if (ret == -EAGAIN || ret == 0)
+		return 0;
+	if (ret < 0)
+		return send ? RT_WRITE_ERROR : RT_READ_ERROR;
+	/* the write that provokes a reset succeeds (notes §1d): worth a record once the
+	 * socket is no longer ESTABLISHED */
+	return send && state != RT_TCP_ESTABLISHED ? RT_WRITE : 0;
+}
+
+/* the fast path's question: is this socket's owner already known to be this process? */
+static __always_inline bool owner_known(__u64 cookie, __u32 pid)
+{
+	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &cookie);
+
+	return o && !o->accept_pending && o->task.pid == pid;
+}
+
+/* A socket to learn, or something to report: the whole record. */
+static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 kind, bool cause,
+					  __u64 cookie, const bool btf)
+{
+	struct rt_event e = { .ret = ret, .reason = RT_REASON_NONE, .kind = kind,
+			      .cookie = cookie, .ctx = RT_CTX_TASK };
+
+	if (!sk_basics(sk, &e, btf))
+		return 0;
+	current_task(&e.current);
+	if (task_filter_on() && !task_wanted(&e.current))
+		return 0;
+	if (cause)
+		e.flags |= RT_F_CAUSE;
+	owner_learn(sk, &e, true);
+	if (!kind)
+		return 0;
+	e.ts_ns = bpf_ktime_get_ns();
+	sk_addrs(sk, &e);
+	if (kind != RT_READ_ERROR)
+		sigpipe_arm(e.current.pid, e.flags);
+	emit(&e);
+	return 0;
+}
+
 /*
  * Every send and receive of the machine comes here, always in process context: keep it
- * short. Filters first, then owner learning (a lookup once known), and a record only for
- * an error or for a write on a socket that is no longer ESTABLISHED (the peer closed or
- * reset it: the write that provokes an RST succeeds, notes §1d).
+ * short. Filters first, then, for a socket whose owner is known and a result worth no
+ * record (a healthy connection), one map lookup and return: no record, no comm, no copy.
  */
 static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int ret, bool send,
 					const bool btf)
 {
-	struct rt_event e = { .ret = ret, .reason = RT_REASON_NONE };
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	bool cause = false;
+	__u16 family;
+	__u64 cookie;
+	__u8 state, kind;
 
-	if (!sk || !sk_is_tcp(sk, btf) || !sk_basics(sk, &e, btf))
+	if (!sk || !sk_is_tcp(sk, btf))
 		return 0;
-	current_task(&e.current);
-	if (!ports_wanted(e.tuple.sport, e.tuple.dport) && !cause_pid(&e))
+	family = RD(btf, sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
 		return 0;
-	if (task_filter_on() && !task_wanted(&e.current))
+	state = RD(btf, sk, __sk_common.skc_state);
+	if (filter_ports_on && !ports_wanted(sk_sport(sk, state, btf),
+					     bpf_ntohs(RD(btf, sk, __sk_common.skc_dport)))) {
+		if (!bpf_map_lookup_elem(&cause_pids, &pid))
+			return 0;
+		cause = true;
+	}
+	if (filter_npids && !pid_wanted(pid))
 		return 0;
-	e.cookie = sk_cookie(sk, btf);
-	e.ctx = RT_CTX_TASK;
-	owner_learn(sk, &e, true);
-	if (ret == 0 && !send && (e.flags & RT_F_CAUSE))
-		/* a followed process read EOF on another connection: it lost it; the softirq
-		 * peer_fin was dropped when that socket's owner was not known yet */
-		e.kind = RT_PEER_FIN;
-	else if (ret == -EAGAIN || ret == 0 || (ret > 0 && (!send || e.state == RT_TCP_ESTABLISHED)))
+	kind = send_recv_kind(ret, send, state, cause);
+	cookie = sk_cookie(sk, btf);
+	if (!kind && !filter_comm_on && owner_known(cookie, pid))
 		return 0;
-	else
-		e.kind = ret > 0 ? RT_WRITE : send ? RT_WRITE_ERROR : RT_READ_ERROR;
-	e.ts_ns = bpf_ktime_get_ns();
-	sk_addrs(sk, &e);
-	if (e.kind != RT_READ_ERROR)
-		sigpipe_arm(e.current.pid, e.flags);
-	emit(&e);
-	return 0;
+	return send_recv_slow(sk, ret, kind, cause, cookie, btf);
 }
 
 static __always_inline int on_signal(void *ctx, int sig, struct task_struct *task, int result,

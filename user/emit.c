@@ -121,9 +121,22 @@ static int finish_record(struct emitter *e)
 		return json_end_line(&e->json);
 	errno = 0; /* as json_end_line(): no stale errno when only ferror() is set */
 	fputc('\n', e->f);
+	if ((!e->json.batch && fflush(e->f) == EOF) || ferror(e->f))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int emit_flush(struct emitter *e)
+{
+	errno = 0;
 	if (fflush(e->f) == EOF || ferror(e->f))
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+void emitter_batch(struct emitter *e)
+{
+	e->json.batch = true;
 }
 
 /* where an event sits in a timeline; NULL for the event stream */

@@ -57,6 +57,10 @@ struct timeline_view {
 
 void emitter_init(struct emitter *e, enum emit_mode mode, FILE *f, const struct clock_map *clock,
 		  const struct reason_names *reasons);
+/* Flush once per batch (emit_flush) instead of once per record: what a reader sees then lags
+ * by at most one batch (one ring-buffer poll, 100 ms at most). */
+void emitter_batch(struct emitter *e);
+int emit_flush(struct emitter *e);
 /* 0, or -errno when the output failed (-EPIPE: the reader went away) */
 int emit_event(struct emitter *e, const struct event *ev);
 int emit_stats(struct emitter *e, const struct emit_stats *s);

@@ -13,6 +13,7 @@ struct json_out {
 	FILE *f;
 	int depth;
 	bool need_comma[JSON_MAX_DEPTH];
+	bool batch;    /* false (json_init's default): flush every line; true: the caller flushes */
 };
 
 void json_init(struct json_out *j, FILE *f);

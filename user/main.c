@@ -145,6 +145,8 @@ static void run_loop(struct app *app)
 	while (!stop_signal && !app->output_closed && !app->output_error) {
 		int n = ring_buffer__poll(app->tracer.rb, 100);
 
+		if (!app->output_closed && !app->output_error)
+			note_output_error(app, emit_flush(&app->out));
 		if (n < 0 && n != -EINTR && !app->output_closed && !app->output_error) {
 			warn("reading events failed: %s", strerror(-n));
 			app->output_error = n;
@@ -170,9 +172,11 @@ static int finish(struct app *app)
 		app->stats.timelines = js.timelines;
 		app->stats.evicted = js.evicted;
 	}
+	if (!app->output_closed && !app->output_error) {
+		note_output_error(app, emit_stats(&app->out, &app->stats));
+		note_output_error(app, emit_flush(&app->out));
+	}
 	if (app->output_closed)
-		return RT_EXIT_OK;
-	if (emit_stats(&app->out, &app->stats) == -EPIPE)
 		return RT_EXIT_OK;
 	if (app->opts.verbose || app->stats.lost || !app->opts.json)
 		fprintf(stderr, "rsttrace: %llu events, %llu lost%s\n", app->stats.events,
@@ -202,6 +206,7 @@ static int run(struct app *app)
 		reason_names_builtin(&app->reasons);
 	emitter_init(&app->out, app->opts.json ? EMIT_JSON : EMIT_TEXT, stdout, &app->clock,
 		     &app->reasons);
+	emitter_batch(&app->out);
 	if (!app->opts.events && start_joiner(app)) {
 		warn("out of memory");
 		return RT_EXIT_RUNTIME;
