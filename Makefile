@@ -30,7 +30,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 # the pure user-space core the unit tests link (no skeleton, no kernel)
 CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c user/clock.c \
-	user/log.c user/conns.c user/causes.c user/verdicts.c user/joiner.c
+	user/log.c user/conns.c user/causes.c user/verdicts.c user/joiner.c user/floods.c
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -82,6 +82,19 @@ e2e: rsttrace $(OUTPUT)/scen
 test: deps
 	$(Q)$(MAKE) --no-print-directory rsttrace $(UNIT_TESTS) $(OUTPUT)/scen
 	$(Q)tests/run.sh all $(UNIT_TESTS) tests/e2e/test_*.sh
+
+# bench: figures, not tests (bench/run.sh); writes bench/results.md. ROUNDS=N, QUICK=1
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+.PHONY: bench
+$(OUTPUT)/bench/%: bench/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< -o $@
+
+bench:
+	$(Q)bench/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS)
+	$(Q)bench/run.sh
 
 run: deps rsttrace
 	./rsttrace $(ARGS)

@@ -219,6 +219,7 @@ int emit_stats(struct emitter *e, const struct emit_stats *s)
 	json_u64(&e->json, "malformed", s->malformed);
 	json_u64(&e->json, "timelines", s->timelines);
 	json_u64(&e->json, "evicted", s->evicted);
+	json_u64(&e->json, "flooded", s->flooded);
 	json_object_begin(&e->json, "probes");
 	for (int i = 0; i < s->nhooks; i++)
 		json_str(&e->json, s->hook[i], s->mechanism[i]);
@@ -359,4 +360,34 @@ static int timeline_text(struct emitter *e, const struct timeline_view *tl)
 int emit_timeline(struct emitter *e, const struct timeline_view *tl)
 {
 	return e->mode == EMIT_JSON ? timeline_json(e, tl) : timeline_text(e, tl);
+}
+
+int emit_flood(struct emitter *e, const char *code, const struct end_view *a,
+	       const struct end_view *b, unsigned long long count, __u64 first, __u64 last,
+	       const char *example)
+{
+	char t0[40], t1[40];
+	struct end_view ends[2] = { *a, *b };
+
+	if (e->mode == EMIT_TEXT) {
+		fprintf(e->f, "%s x %llu more, like the one above, in %.3f s: ", code, count,
+			(last - first) / 1e9);
+		text_end(e, 'a', a);
+		fputs("  <->  ", e->f);
+		text_end(e, 'b', b);
+		fputc('\n', e->f);
+		return finish_record(e);
+	}
+	clock_format_rfc3339(e->clock, first, t0, sizeof(t0));
+	clock_format_rfc3339(e->clock, last, t1, sizeof(t1));
+	json_object_begin(&e->json, NULL);
+	json_str(&e->json, "type", "flood");
+	json_str(&e->json, "verdict", code);
+	json_u64(&e->json, "count", count);
+	json_conn(e, "conn", ends);
+	json_str(&e->json, "first", t0);
+	json_str(&e->json, "last", t1);
+	json_str(&e->json, "example", example);
+	json_object_end(&e->json);
+	return finish_record(e);
 }

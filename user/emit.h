@@ -32,6 +32,7 @@ struct emit_stats {
 	unsigned long long malformed;       /* records that did not decode */
 	unsigned long long timelines;
 	unsigned long long evicted;         /* connections dropped from a full table */
+	unsigned long long flooded;         /* incidents counted in flood records */
 	int nhooks;
 	const char *hook[EMIT_MAX_HOOKS];       /* "send_reset" */
 	const char *mechanism[EMIT_MAX_HOOKS];  /* "tp_btf", NULL: unavailable */
@@ -65,5 +66,10 @@ int emit_flush(struct emitter *e);
 int emit_event(struct emitter *e, const struct event *ev);
 int emit_stats(struct emitter *e, const struct emit_stats *s);
 int emit_timeline(struct emitter *e, const struct timeline_view *tl);
+/* count more incidents like one already printed (same verdict, process and peer) within a
+ * window, reported together: first and last are monotonic ns */
+int emit_flood(struct emitter *e, const char *code, const struct end_view *a,
+	       const struct end_view *b, unsigned long long count, __u64 first, __u64 last,
+	       const char *example);
 
 #endif

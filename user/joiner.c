@@ -3,6 +3,7 @@
 #include <string.h>
 #include "causes.h"
 #include "conns.h"
+#include "floods.h"
 #include "joiner.h"
 #include "verdicts.h"
 
@@ -16,6 +17,7 @@ struct joiner {
 	struct conn_table *conns;
 	struct cause_memory causes;
 	struct action_memory actions;          /* closes not explained when they happened */
+	struct floods floods;
 	struct event sigpipe[SIGPIPE_SLOTS];   /* waiting for their write_error */
 	unsigned next_sigpipe;
 	struct joiner_stats stats;
@@ -138,11 +140,32 @@ static void print_timeline(struct joiner *j, struct conn *c)
 		view_cause(c, c->cause, &tl);
 	tl.verdict_code = v.code;
 	tl.verdict_summary = v.summary;
+	c->printed = true;
+	struct flood_key fk = { v.code, tl.end[0], tl.end[1] };
+
+	fk.a.port = 0; /* a client's every connection has its own port: not part of "the same" */
+	if (!floods__admit(&j->floods, &fk, c->ev[0].ts_ns, v.summary))
+		return;
 	err = emit_timeline(j->out, &tl);
 	if (err && !j->error)
 		j->error = err;
-	c->printed = true;
 	j->stats.timelines++;
+}
+
+static int print_flood(void *ctx, const struct flood *f)
+{
+	struct joiner *j = ctx;
+
+	return emit_flood(j->out, f->key.code, &f->key.a, &f->key.b, f->suppressed, f->first_ts,
+			  f->last_ts, f->summary);
+}
+
+static void report_floods(struct joiner *j, __u64 now)
+{
+	int err = floods__expire(&j->floods, now, print_flood, j);
+
+	if (err && !j->error)
+		j->error = err;
 }
 
 static bool worth_printing(const struct conn *c)
@@ -332,6 +355,7 @@ int joiner__tick(struct joiner *j, __u64 now_ns)
 			print_timeline(j, c);
 		conn_table__remove(j->conns, c);
 	}
+	report_floods(j, now_ns);
 	return j->error;
 }
 
@@ -344,6 +368,7 @@ int joiner__flush(struct joiner *j)
 			print_timeline(j, c);
 		conn_table__remove(j->conns, c);
 	}
+	report_floods(j, ~0ULL);
 	return j->error;
 }
 
@@ -351,4 +376,5 @@ void joiner__stats(const struct joiner *j, struct joiner_stats *s)
 {
 	*s = j->stats;
 	s->conns = conn_table__count(j->conns);
+	s->flooded = j->floods.suppressed_total;
 }

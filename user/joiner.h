@@ -26,6 +26,7 @@ struct joiner_stats {
 	unsigned long long timelines;   /* printed */
 	unsigned long long unplaced;    /* events that belong to no connection (listeners) */
 	unsigned long long evicted;     /* connections pushed out of a full table */
+	unsigned long long flooded;     /* incidents counted in flood records, not printed */
 	unsigned conns;                 /* in the table now */
 };
 

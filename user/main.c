@@ -2,6 +2,7 @@
  * A table of contents: parse, open and choose probes, load and attach, drain events until
  * told to stop, report, clean up. */
 #include <errno.h>
+#include <stdio_ext.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -171,6 +172,7 @@ static int finish(struct app *app)
 		joiner__stats(app->joiner, &js);
 		app->stats.timelines = js.timelines;
 		app->stats.evicted = js.evicted;
+		app->stats.flooded = js.flooded;
 	}
 	if (!app->output_closed && !app->output_error) {
 		note_output_error(app, emit_stats(&app->out, &app->stats));
@@ -207,6 +209,10 @@ static int run(struct app *app)
 	emitter_init(&app->out, app->opts.json ? EMIT_JSON : EMIT_TEXT, stdout, &app->clock,
 		     &app->reasons);
 	emitter_batch(&app->out);
+	/* one thread writes stdout: no stdio locking per call, and a buffer large enough
+	 * that a flood is written in few system calls (flushed once per batch anyway) */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	if (!app->opts.events && start_joiner(app)) {
 		warn("out of memory");
 		return RT_EXIT_RUNTIME;

@@ -24,7 +24,7 @@ static struct reason_names reasons;
 
 #define EVENT_KEYS "type,kind,time,ts_ns,pid,comm,family,saddr,sport,daddr,dport,state,reason," \
 		   "errno,ret,bytes,trigger_pid,trigger_comm,cookie"
-#define STATS_KEYS "type,events,lost,malformed,timelines,evicted,probes"
+#define STATS_KEYS "type,events,lost,malformed,timelines,evicted,flooded,probes"
 
 /* every JSON line produced, with the key list it must have, checked by python3 at the end */
 static struct {
@@ -785,7 +785,7 @@ static void test_stats(void)
 	emitter_init(&e, EMIT_JSON, f, &clk, &reasons);
 	CHECK("stats json returns 0", emit_stats(&e, &s) == 0);
 	fflush(f);
-	want = sq("{'type':'stats','events':7,'lost':1,'malformed':2,'timelines':0,'evicted':0,"
+	want = sq("{'type':'stats','events':7,'lost':1,'malformed':2,'timelines':0,'evicted':0,'flooded':0,"
 		  "'probes':{'send_reset':'tp_btf','receive_reset':'raw_tp','signal':null}}\n");
 	CHECK_STR("stats line", buf, want);
 	keep_json(buf, STATS_KEYS);
@@ -801,7 +801,7 @@ static void test_stats(void)
 	CHECK("stats without hooks returns 0", emit_stats(&e, &s) == 0);
 	fflush(f);
 	want = sq("{'type':'stats','events':18446744073709551615,'lost':1,'malformed':2,"
-		  "'timelines':0,'evicted':0,'probes':{}}\n");
+		  "'timelines':0,'evicted':0,'flooded':0,'probes':{}}\n");
 	CHECK_STR("stats line, no hooks", buf, want);
 	keep_json(buf, STATS_KEYS);
 	free(want);
