@@ -38,11 +38,12 @@ bool floods__admit(struct floods *f, const struct flood_key *k, __u64 ts, const 
 	struct flood *s = slot_for(f, k);
 	bool same = s->used && key_same(&s->key, k);
 
-	if (!same || ts - s->window_start >= FLOOD_WINDOW_NS) {
-		/* a slot whose count is not reported yet is not reused: printing in full
-		 * loses nothing, reusing it would lose the count */
-		if (s->used && s->suppressed)
-			return true;
+	/* a slot whose count is not reported yet is not reused (printing in full loses nothing,
+	 * reusing it would lose the count); the same incidents keep counting into it until
+	 * floods__expire() reports them, at most one tick after the window */
+	if (!same && s->used && s->suppressed)
+		return true;
+	if (!same || (ts - s->window_start >= FLOOD_WINDOW_NS && !s->suppressed)) {
 		memset(s, 0, sizeof(*s));
 		s->used = true;
 		s->key = *k;

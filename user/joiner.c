@@ -27,8 +27,10 @@ struct joiner {
 void joiner_config_defaults(struct joiner_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_conns = 16384;
-	cfg->linger_ns = 1000 * 1000000ULL;
+	cfg->max_conns = 8192;
+	/* events of a connection whose sockets are all gone can only be ones queued behind the
+	 * last destroy (an active reset is traced after its peer processed it): microseconds */
+	cfg->linger_ns = 200 * 1000000ULL;
 	cfg->quiet_ns = 5000 * 1000000ULL;
 	cfg->idle_ns = 60000 * 1000000ULL;
 }

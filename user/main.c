@@ -2,6 +2,7 @@
  * A table of contents: parse, open and choose probes, load and attach, drain events until
  * told to stop, report, clean up. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio_ext.h>
 #include <signal.h>
 #include <stdio.h>
@@ -139,6 +140,15 @@ static void announce(const struct app *app)
 		     app->stats.mechanism[i] ? app->stats.mechanism[i] : "unavailable");
 }
 
+/* A reader that went away (`| head`) is noticed even when nothing more is written: output is
+ * flushed per batch, so the last write may have succeeded before the reader left. */
+static bool stdout_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
 static void run_loop(struct app *app)
 {
 	double end = app->opts.duration_s > 0 ? now_s() + app->opts.duration_s : 0;
@@ -156,6 +166,8 @@ static void run_loop(struct app *app)
 			note_output_error(app, joiner__tick(app->joiner, now_ns()));
 		if (end && now_s() >= end)
 			break;
+		if (stdout_gone())
+			app->output_closed = true;
 	}
 	/* what is already queued happened before the stop: report it too */
 	if (!app->output_closed && !app->output_error)
@@ -206,6 +218,7 @@ static int run(struct app *app)
 	clock_map_calibrate(&app->clock);
 	if (!reason_names_from_btf(&app->reasons, app->tracer.vmlinux))
 		reason_names_builtin(&app->reasons);
+	tracer_release_btf(&app->tracer); /* MBs not needed any more: before libbpf loads its own */
 	emitter_init(&app->out, app->opts.json ? EMIT_JSON : EMIT_TEXT, stdout, &app->clock,
 		     &app->reasons);
 	emitter_batch(&app->out);

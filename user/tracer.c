@@ -116,6 +116,12 @@ int tracer_load_attach(struct tracer *t, ring_buffer_sample_fn on_event, void *c
 	return 0;
 }
 
+void tracer_release_btf(struct tracer *t)
+{
+	btf__free(t->vmlinux);
+	t->vmlinux = NULL;
+}
+
 unsigned long long tracer_lost(const struct tracer *t)
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -25,6 +25,8 @@ struct tracer {
 /* Check privileges and BTF, open the object, set the filters, probe and choose.
  * 0, or -1 with a message in err saying what is missing and what to do. */
 int tracer_open(struct tracer *t, const struct rt_options *o, char *err, size_t len);
+/* the kernel's BTF is needed only to choose probes and read names: free it */
+void tracer_release_btf(struct tracer *t);
 int tracer_load_attach(struct tracer *t, ring_buffer_sample_fn on_event, void *ctx, char *err,
 		       size_t len);
 /* events lost in the kernel (ring buffer full) since start */
