@@ -156,6 +156,11 @@ static void run_loop(struct app *app)
 	while (!stop_signal && !app->output_closed && !app->output_error) {
 		int n = ring_buffer__poll(app->tracer.rb, 100);
 
+		/* the kernel wakes us only for a filling buffer: what came since is read on the
+		 * poll's timeout, at most 100 ms late */
+		if (n >= 0 && !app->output_closed && !app->output_error)
+			n = ring_buffer__consume(app->tracer.rb);
+
 		if (!app->output_closed && !app->output_error)
 			note_output_error(app, emit_flush(&app->out));
 		if (n < 0 && n != -EINTR && !app->output_closed && !app->output_error) {

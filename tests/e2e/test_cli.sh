@@ -67,7 +67,7 @@ fi
 # a closed stdout (| head -1) ends it quietly with exit 0
 port=$(free_port)
 (
-	"$RT" -j --events -P "$port" 2>"$WORK/h.err" | head -1 >"$WORK/h.out"
+	timeout -s KILL 20 "$RT" -j --events -P "$port" 2>"$WORK/h.err" | head -1 >"$WORK/h.out"
 	echo "${PIPESTATUS[0]}" >"$WORK/h.rc"
 ) &
 hp=$!
