@@ -92,7 +92,7 @@ $(OUTPUT)/bench/%: bench/%.c
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< -o $@
 
 bench:
-	$(Q)bench/install-deps.sh
+	$(Q)tests/install-deps.sh wrk tcpdump
 	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS)
 	$(Q)bench/run.sh
 

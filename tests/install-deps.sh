@@ -1,12 +1,13 @@
 #!/bin/sh
 # Install what building and testing rsttrace needs, from Debian/Ubuntu packages, only when
 # something is missing (so a ready machine does not touch the network).
+# usage: tests/install-deps.sh [EXTRA-PACKAGE...]   (make bench adds wrk and tcpdump)
 set -eu
 # build: clang (BPF), bpftool (skeleton), libbpf/libelf/zlib (loader); tests: jq (checking
 # JSON), python3, iproute2 (netns), util-linux (setpriv), curl, nginx-light and golang-go
 # (the incident's real servers), procps (pgrep)
 PKGS="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config jq python3 iproute2
-util-linux curl nginx-light golang-go procps"
+util-linux curl nginx-light golang-go procps $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
