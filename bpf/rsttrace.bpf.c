@@ -619,18 +619,6 @@ static __always_inline void mark_accept_pending(__u64 cookie)
 		bpf_map_update_elem(&owner_by_cookie, &cookie, &o, BPF_NOEXIST);
 }
 
-/* Under a port filter, the owner of a socket nobody follows, by tuple only: when it is the
- * peer of a followed process's connection (curl, for nginx's client socket), the output can
- * still name it. Once per connect/close, never on the send/recv path. */
-static __always_inline void remember_unfollowed_owner(const struct sock *sk, struct rt_event *e)
-{
-	if (!filter_ports_on || !e->kind)
-		return;
-	sk_addrs(sk, e);
-	if (e->tuple.sport && e->tuple.dport)
-		bpf_map_update_elem(&owner_by_tuple, &e->tuple, &e->current, BPF_ANY);
-}
-
 /* A peer's FIN on a socket whose owner is not known yet: kept, in case the owner turns out
  * to be followed (a proxy learns of a client's FIN from epoll and never reads the socket). */
 static __always_inline void remember_fin(struct rt_event *e)
@@ -672,10 +660,8 @@ static __always_inline int state_in_process(const struct sock *sk, struct rt_eve
 {
 	bool wanted = !task_filter_on() || task_wanted(&e->current);
 
-	if (!match && !cause_pid(e)) {
-		remember_unfollowed_owner(sk, e);
+	if (!match && !cause_pid(e))
 		return 0;
-	}
 	/* learn every owner, wanted or not, so that the peer of a wanted process is named:
 	 * once per socket change, not on the send/recv path */
 	owner_learn(sk, e, wanted);
