@@ -691,6 +691,16 @@ static __always_inline int state_in_softirq(const struct sock *sk, struct rt_eve
 	return 0;
 }
 
+/* A state change outside the port filter matters only for a socket or a process followed as
+ * a possible cause, or as a peer's FIN kept for later (remember_fin). */
+static __always_inline bool maybe_followed(__u64 cookie, int new)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	return new == RT_TCP_CLOSE_WAIT || bpf_map_lookup_elem(&cause_pids, &pid) ||
+	       (cookie && bpf_map_lookup_elem(&owner_by_cookie, &cookie));
+}
+
 static __always_inline int on_set_state(void *ctx, const struct sock *sk, int old, int new,
 					const bool btf)
 {
@@ -708,6 +718,8 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 			bpf_map_update_elem(&passive_seen, &e.cookie, &match, BPF_ANY);
 		return 0;
 	}
+	if (!match && !maybe_followed(e.cookie, new))
+		return 0; /* outside the filter and nothing to keep: before any other work */
 	fill_current(&e, ctx);
 	e.state = new;
 	e.kind = state_kind(sk, old, new, e.ctx, btf);
