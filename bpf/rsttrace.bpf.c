@@ -96,6 +96,16 @@ struct {
 	__type(value, struct rt_task);
 } owner_by_tuple SEC(".maps");
 
+/* The owner of a socket, stored in the socket itself (tp_btf/fentry only): the send/recv fast
+ * path reads it without a hash lookup, and it outlives the LRU entry of a long-lived socket
+ * that the fast path no longer refreshes. Freed with the socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct rt_task);
+} sk_owner SEC(".maps");
+
 /* Under a port filter: the processes that own a wanted socket. Their other connections are
  * still followed, flagged RT_F_CAUSE, because losing one of them (a client that went away)
  * is what makes a proxy close the wanted one (DESIGN.md: a filter must not hide the cause). */
@@ -322,7 +332,12 @@ static __always_inline __u64 sk_cookie(const struct sock *sk, const bool btf)
 /* ------------------------------------------------------------------------------------ */
 /* owners                                                                                 */
 
-static __always_inline bool owner_lookup(struct rt_event *e)
+static __always_inline struct rt_task *sk_stored_owner(const struct sock *sk, const bool btf)
+{
+	return btf && sk ? bpf_sk_storage_get(&sk_owner, (struct sock *)sk, 0, 0) : NULL;
+}
+
+static __always_inline bool owner_lookup(struct rt_event *e, const struct rt_task *stored)
 {
 	struct rt_task *t;
 	struct owner *o;
@@ -334,6 +349,11 @@ static __always_inline bool owner_lookup(struct rt_event *e)
 			e->owner_by = RT_OWNER_COOKIE;
 			return true;
 		}
+	}
+	if (stored) {
+		e->owner = *stored;
+		e->owner_by = RT_OWNER_COOKIE;
+		return true;
 	}
 	t = bpf_map_lookup_elem(&owner_by_tuple, &e->tuple);
 	if (!t)
@@ -411,7 +431,8 @@ known:
 /* Events outside send/recv: the owner from the maps, or current when the event ran in the
  * owner's own syscall. Pass the pid/comm filter if the owner or the task that triggered it
  * (the peer, on loopback) is wanted. */
-static __always_inline bool owner_resolve(struct rt_event *e, bool current_owns)
+static __always_inline bool owner_resolve(struct rt_event *e, bool current_owns,
+					  const struct rt_task *stored)
 {
 	bool found = true;
 
@@ -419,7 +440,7 @@ static __always_inline bool owner_resolve(struct rt_event *e, bool current_owns)
 		e->owner = e->current;
 		e->owner_by = RT_OWNER_CURRENT;
 	} else {
-		found = owner_lookup(e);
+		found = owner_lookup(e, stored);
 	}
 	if (!task_filter_on())
 		return true;
@@ -537,7 +558,7 @@ static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 	fill_current(&e, ctx);
 	/* an active reset (no skb) in process context runs in its owner's close(); a reply
 	 * reset runs in softirq, where current is whoever sent the segment */
-	if (!owner_resolve(&e, !skb && e.ctx == RT_CTX_TASK))
+	if (!owner_resolve(&e, !skb && e.ctx == RT_CTX_TASK, NULL))
 		return 0;
 	emit(&e);
 	return 0;
@@ -558,7 +579,7 @@ static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 ki
 	fill_current(&e, ctx);
 	/* in process context this runs in the owner's syscall on this socket: a close, or an
 	 * RST queued on the owned socket's backlog and processed by release_sock() (notes §2) */
-	if (!owner_resolve(&e, e.ctx == RT_CTX_TASK))
+	if (!owner_resolve(&e, e.ctx == RT_CTX_TASK, sk_stored_owner(sk, btf)))
 		return 0;
 	if (kind == RT_ERROR_PENDING && e.owner_by)
 		sigpipe_arm(e.owner.pid, e.flags);
@@ -686,7 +707,7 @@ static __always_inline int state_in_softirq(const struct sock *sk, struct rt_eve
 		return 0;
 	}
 	sk_addrs(sk, e);
-	if (owner_resolve(e, false))
+	if (owner_resolve(e, false, NULL))
 		emit(e);
 	return 0;
 }
@@ -728,6 +749,18 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	return state_in_softirq(sk, &e, match);
 }
 
+/* process context only: current owns sk */
+static __always_inline void store_owner(const struct sock *sk, const bool btf)
+{
+	struct rt_task *t;
+
+	if (!btf)
+		return;
+	t = bpf_sk_storage_get(&sk_owner, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (t)
+		current_task(t);
+}
+
 /* What a send/recv result reports; 0 (nothing) is the common case. */
 static __always_inline __u8 send_recv_kind(int ret, bool send, __u8 state, bool cause)
 {
@@ -767,6 +800,7 @@ static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 k
 	if (cause)
 		e.flags |= RT_F_CAUSE;
 	owner_learn(sk, &e, true);
+	store_owner(sk, btf);
 	if (!kind)
 		return 0;
 	e.ts_ns = bpf_ktime_get_ns();
@@ -806,9 +840,17 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 	if (filter_npids && !pid_wanted(pid))
 		return 0;
 	kind = send_recv_kind(ret, send, state, cause);
+	if (!kind && !filter_comm_on) {
+		struct rt_task *t = sk_stored_owner(sk, btf);
+
+		if (t && t->pid == pid)
+			return 0;
+	}
 	cookie = sk_cookie(sk, btf);
-	if (!kind && !filter_comm_on && owner_known(cookie, pid))
+	if (!kind && !filter_comm_on && owner_known(cookie, pid)) {
+		store_owner(sk, btf); /* learnt elsewhere (connect): the fast path from now on */
 		return 0;
+	}
 	return send_recv_slow(sk, ret, kind, cause, cookie, btf);
 }
 
