@@ -1,7 +1,6 @@
 /* conns.c - the connection table: a hash by connection key, an index by socket cookie (for
  * events whose tuple the kernel zeroed or had not chosen yet), and a list in activity order
  * that makes both expiry and eviction O(1). */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,24 +574,14 @@ bool conn__finished(const struct conn *c)
 	return any;
 }
 
-void endpoint_format(const struct endpoint *ep, int family, char *buf, unsigned len)
-{
-	static const __u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (family == RT_FAMILY_IPV4 || (family != RT_FAMILY_IPV6 && !memcmp(ep->addr, v4_prefix, 12)))
-		inet_ntop(AF_INET, ep->addr + 12, buf, len);
-	else
-		inet_ntop(AF_INET6, ep->addr, buf, len);
-}
 
 void conn__end_view(const struct conn *c, int end, struct end_view *v)
 {
 	const struct conn_end *e = &c->end[end];
-	static const __u8 zero[16];
 
 	memset(v, 0, sizeof(*v));
-	if (memcmp(e->ep.addr, zero, 16))
-		endpoint_format(&e->ep, e->family, v->addr, sizeof(v->addr));
+	if (!addr_is_zero(e->ep.addr))
+		addr_format(e->family, e->ep.addr, v->addr);
 	v->port = e->ep.port;
 	v->has_owner = e->has_owner;
 	v->owner = e->owner;

@@ -89,6 +89,5 @@ bool conn__finished(const struct conn *c);
 
 void conn__end_view(const struct conn *c, int end, struct end_view *v);
 
-void endpoint_format(const struct endpoint *ep, int family, char *buf, unsigned len);
 
 #endif

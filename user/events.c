@@ -15,7 +15,7 @@ bool addr_is_zero(const __u8 *a)
 
 /* IPv4 travels IPv4-mapped (see rsttrace.h); an IPv4 socket prints as a dotted quad, an
  * IPv6 socket as the kernel would (::ffff:a.b.c.d when it talks to IPv4). */
-static void addr_format(int family, const __u8 *a, char *buf)
+void addr_format(int family, const __u8 *a, char *buf)
 {
 	if (family == RT_FAMILY_IPV4)
 		inet_ntop(AF_INET, a + 12, buf, EVENT_ADDR_LEN);

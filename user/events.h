@@ -45,6 +45,8 @@ struct end_view {
 
 /* ::1 or 127.0.0.0/8 (IPv4-mapped), as rt_tuple stores addresses */
 bool addr_is_loopback(const __u8 *addr);
+/* an address as text into buf[EVENT_ADDR_LEN]: dotted quad for an IPv4 socket, else IPv6 */
+void addr_format(int family, const __u8 *addr, char *buf);
 /* :: or 0.0.0.0 (IPv4-mapped): unknown, or zeroed by the kernel */
 bool addr_is_zero(const __u8 *addr);
 
