@@ -16,6 +16,7 @@
 #include "log.h"
 #include "names.h"
 #include "options.h"
+#include "privilege.h"
 #include "tracer.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -236,6 +237,11 @@ static int run(struct app *app)
 		return RT_EXIT_RUNTIME;
 	}
 	if (tracer_load_attach(&app->tracer, on_ring_event, app, err, sizeof(err))) {
+		warn("%s", err);
+		return RT_EXIT_RUNTIME;
+	}
+	/* the last privileged step is done: from here on only the fds held (privilege.h) */
+	if (privilege_drop_all(err, sizeof(err))) {
 		warn("%s", err);
 		return RT_EXIT_RUNTIME;
 	}

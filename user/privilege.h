@@ -1,0 +1,15 @@
+/* privilege.h - least privilege: once every probe is attached, give up every capability and
+ * forbid gaining any back. rsttrace then works only from the file descriptors it holds (the
+ * ring buffer, the maps, the links), which need no capability to read or close. */
+#ifndef PRIVILEGE_H
+#define PRIVILEGE_H
+
+#include <stddef.h>
+
+/* Set no_new_privs, clear the ambient set, drop the bounding set (when CAP_SETPCAP allows),
+ * then empty the effective, permitted and inheritable sets, and check that they are empty.
+ * Call it after the last step that needs a privilege (load, attach, ring buffer, any
+ * start-up scan). 0, or -1 with what failed in err. */
+int privilege_drop_all(char *err, size_t len);
+
+#endif
