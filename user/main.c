@@ -150,9 +150,29 @@ static bool stdout_gone(void)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
 
+#define LIVE_STATS_NS (5 * 1000000000ULL)
+
+/* -v: every 5 s one line of counters and the table size, so that losses or a growing table
+ * show while it runs, not only at exit */
+static void live_stats(struct app *app, __u64 now, __u64 *next)
+{
+	struct joiner_stats js = { 0 };
+
+	if (log_verbosity < 1 || now < *next)
+		return;
+	*next = now + LIVE_STATS_NS;
+	if (app->joiner)
+		joiner__stats(app->joiner, &js);
+	info("live: %llu events, %llu lost, %llu malformed, %u connections in the table, "
+	     "%llu timelines, %llu evicted, %llu flooded", app->stats.events,
+	     tracer_lost(&app->tracer), app->stats.malformed, js.conns, js.timelines, js.evicted,
+	     js.flooded);
+}
+
 static void run_loop(struct app *app)
 {
 	double end = app->opts.duration_s > 0 ? now_s() + app->opts.duration_s : 0;
+	__u64 next_live = now_ns() + LIVE_STATS_NS;
 
 	while (!stop_signal && !app->output_closed && !app->output_error) {
 		int n = ring_buffer__poll(app->tracer.rb, 100);
@@ -170,6 +190,7 @@ static void run_loop(struct app *app)
 		}
 		if (app->joiner)
 			note_output_error(app, joiner__tick(app->joiner, now_ns()));
+		live_stats(app, now_ns(), &next_live);
 		if (end && now_s() >= end)
 			break;
 		if (stdout_gone())
