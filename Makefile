@@ -30,11 +30,12 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 # the pure user-space core the unit tests link (no skeleton, no kernel)
 CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c user/clock.c \
-	user/log.c user/conns.c user/causes.c user/verdicts.c user/joiner.c user/floods.c
+	user/log.c user/conns.c user/causes.c user/verdicts.c user/joiner.c user/floods.c \
+	user/nsfilter.c
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test unit e2e deps run clean install
+.PHONY: all test unit e2e deps run clean install vmtest
 
 all: rsttrace
 
@@ -70,6 +71,24 @@ $(OUTPUT)/scen: tests/scen/scen.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< -o $@
 
+# the kernel matrix (tests/vm): static rsttrace and scen for the VM's initramfs, linked
+# from the same objects (Debian ships libbpf.a, libelf.a, libz.a)
+VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen
+$(OUTPUT)/vm/rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -static $^ $(LIBS) -o $@
+
+$(OUTPUT)/vm/scen: tests/scen/scen.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -std=gnu11 $(WARN) -static $< -o $@
+
+# boots Debian's 6.1 kernel under QEMU and runs the scenarios there and on this kernel
+vmtest: deps
+	$(Q)$(MAKE) --no-print-directory rsttrace $(OUTPUT)/scen $(VM_BINS)
+	$(Q)tests/run.sh vm tests/e2e/test_vm.sh
+
 deps:
 	$(Q)tests/install-deps.sh
 
@@ -80,7 +99,7 @@ e2e: rsttrace $(OUTPUT)/scen
 	$(Q)tests/run.sh e2e tests/e2e/test_*.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory rsttrace $(UNIT_TESTS) $(OUTPUT)/scen
+	$(Q)$(MAKE) --no-print-directory rsttrace $(UNIT_TESTS) $(OUTPUT)/scen $(VM_BINS)
 	$(Q)tests/run.sh all $(UNIT_TESTS) tests/e2e/test_*.sh
 
 # bench: figures, not tests (bench/run.sh); writes bench/results.md. ROUNDS=N, QUICK=1
@@ -95,6 +114,14 @@ bench:
 	$(Q)tests/install-deps.sh wrk tcpdump
 	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS)
 	$(Q)bench/run.sh
+
+# soak: endurance, not part of `make test` (bench/soak.sh): SOAK_SECONDS (600) of connection
+# churn with resets, rsttrace's RSS and table size sampled; writes bench/soak-results.md
+.PHONY: soak
+soak:
+	$(Q)tests/install-deps.sh wrk
+	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS) $(OUTPUT)/scen
+	$(Q)bench/soak.sh
 
 run: deps rsttrace
 	./rsttrace $(ARGS)
