@@ -81,7 +81,7 @@ int privilege_drop_all(char *err, size_t len)
 	if (bset >= 0)
 		info("dropped every capability (%d from the bounding set), no_new_privs set", bset);
 	else
-		info("dropped every capability (bounding set kept: %s), no_new_privs set",
-		     strerror(-bset));
+		info("dropped every capability (bounding set kept, %s: started without "
+		     "CAP_SETPCAP), no_new_privs set", strerror(-bset));
 	return 0;
 }

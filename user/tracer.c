@@ -60,8 +60,11 @@ int tracer_open(struct tracer *t, const struct rt_options *o, char *err, size_t 
 	}
 	t->vmlinux = btf__load_vmlinux_btf();
 	if (!t->vmlinux) {
+		/* libbpf says ESRCH ("No such process") when no file exists in any place it
+		 * looks: say what that means */
 		snprintf(err, len, "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; "
-			 "rsttrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y", strerror(errno));
+			 "rsttrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			 errno == ESRCH || errno == ENOENT ? "not found" : strerror(errno));
 		return -1;
 	}
 	t->skel = rsttrace_bpf__open();
