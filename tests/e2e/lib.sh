@@ -21,8 +21,24 @@ check() {
 	if "$@"; then pass "$name"; else fail "$name" "$*"; fi
 }
 
+# Every JSON output of rsttrace a test leaves in $WORK is checked against the contract
+# (schema/rsttrace.schema.json), one PASS/FAIL line per file: the outputs of rt_start with
+# -j/--json, and any other *.out (also in subdirectories) whose first line is a record.
+RT_JSON_OUTS=()
+schema_check_outputs() {
+	local f files=()
+	while IFS= read -r -d '' f; do
+		case " ${RT_JSON_OUTS[*]} " in *" $f "*) continue ;; esac
+		[ "$(head -c 9 "$f")" = '{"type":"' ] && files+=("$f")
+	done < <(find "$WORK" -type f -name '*.out' -print0 2>/dev/null)
+	for f in "${RT_JSON_OUTS[@]}"; do [ -e "$f" ] && files+=("$f"); done
+	[ ${#files[@]} -eq 0 ] && return
+	(cd "$WORK" && "$ROOT/tests/validate-json.py" "${files[@]#"$WORK"/}") || FAILED=1
+}
+
 cleanup() {
 	[ -n "$RT_PID" ] && kill -KILL "$RT_PID" 2>/dev/null
+	schema_check_outputs
 	if [ "$FAILED" = 0 ]; then rm -rf "$WORK"; else echo "logs kept in $WORK"; fi
 }
 trap cleanup EXIT
@@ -39,6 +55,7 @@ rt_start() {
 	shift
 	RT_OUT=$WORK/$name.out
 	RT_ERR=$WORK/$name.err
+	case " $* " in *" -j "* | *" --json "*) RT_JSON_OUTS+=("$RT_OUT") ;; esac
 	mkfifo "$WORK/$name.fifo"
 	"$RT" "$@" >"$RT_OUT" 2>"$WORK/$name.fifo" &
 	RT_PID=$!
