@@ -64,14 +64,25 @@ static bool conn_key_from(const struct event *ev, struct conn_key *k)
 	return true;
 }
 
+/* 8 bytes at a time (a byte-wise FNV over the 40-byte key was a tenth of the joiner's CPU
+ * under connection-per-request load); keys are zero-filled, padding included */
 static unsigned hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *b = p;
-	unsigned h = 2166136261u;
+	__u64 h = 0x9e3779b97f4a7c15ull ^ n, w;
 
-	while (n--)
-		h = (h ^ *b++) * 16777619u;
-	return h;
+	for (; n >= 8; n -= 8, b += 8) {
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, b, n);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+	}
+	h ^= h >> 29;
+	return (unsigned)(h * 0xc4ceb9fe1a85ec53ull >> 32);
 }
 
 static unsigned key_bucket(const struct conn_table *t, const struct conn_key *k)

@@ -89,6 +89,17 @@ static void put_task(struct emitter *e, const char *pid_key, const char *comm_ke
 
 /* an endpoint: addr and port keys in JSON, "addr:port" ("[v6]:port") in text; an unknown
  * part is null, or "-" in text */
+/* an address as text: the text the joiner gave, else the raw tuple's (decoded events carry
+ * only that), "" when unknown */
+static const char *event_addr(const struct event *ev, const char *text, const __u8 *raw,
+			      char *buf)
+{
+	if (text[0] || !ev->family || addr_is_zero(raw))
+		return text;
+	addr_format(ev->family, raw, buf);
+	return buf;
+}
+
 static void put_endpoint(struct emitter *e, const char *addr_key, const char *port_key,
 			 int family, const char *addr, unsigned port)
 {
@@ -170,8 +181,12 @@ static void put_event_fields(struct emitter *e, const struct event *ev, const st
 	put_str(e, "family", HIDDEN, family);
 	/* in a timeline the ends are on its header line */
 	if (!pos || e->mode == EMIT_JSON) {
-		put_endpoint(e, "saddr", "sport", ev->family, ev->saddr, ev->sport);
-		put_endpoint(e, "daddr", "dport", ev->family, ev->daddr, ev->dport);
+		char sbuf[EVENT_ADDR_LEN], dbuf[EVENT_ADDR_LEN];
+
+		put_endpoint(e, "saddr", "sport", ev->family,
+			     event_addr(ev, ev->saddr, ev->tuple.saddr, sbuf), ev->sport);
+		put_endpoint(e, "daddr", "dport", ev->family,
+			     event_addr(ev, ev->daddr, ev->tuple.daddr, dbuf), ev->dport);
 	}
 	put_str(e, "state", COLUMN(11), tcp_state_name(ev->state));
 	put_str(e, "reason", DETAIL,

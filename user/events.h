@@ -16,6 +16,8 @@ struct event {
 	int family;                   /* RT_FAMILY_*, 0 when the event has no socket */
 	/* each part of the tuple is unknown ("" or 0) when the event has no socket, or the kernel
 	 * zeroed it (tcp_disconnect), or it was not chosen yet (connect's local port) */
+	/* addresses as text: "" when the raw tuple below is the one to print (decoded events
+	 * leave them empty, formatting costs; the joiner fills them from its view of the ends) */
 	char saddr[EVENT_ADDR_LEN];   /* this socket's own end */
 	char daddr[EVENT_ADDR_LEN];   /* its peer */
 	__u16 sport, dport;
