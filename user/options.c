@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include "nsfilter.h"
 #include "options.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -27,6 +28,11 @@
 #define PID_RULE "must be 1.." XSTR(PID_MAX_LIMIT)
 #define PORT_RULE "must be 1.." XSTR(PORT_MAX)
 #define DURATION_RULE "must be > 0 and <= " XSTR(DURATION_MAX_S) " seconds (one year)"
+/* --summary: the loop ticks every 100 ms; an hour is the longest useful "top" period */
+#define SUMMARY_DEFAULT_S 5
+#define SUMMARY_MIN_S 0.1
+#define SUMMARY_MAX_S 3600
+#define SUMMARY_RULE "must be >= 0.1 and <= " XSTR(SUMMARY_MAX_S) " seconds"
 
 /* the messages and the help say "15 bytes" */
 _Static_assert(RT_COMM_LEN == 16, "update the comm messages");
@@ -37,6 +43,9 @@ enum {
 	OPT_LIST_PROBES,
 	OPT_PROBES,
 	OPT_USAGE,
+	OPT_NETNS,
+	OPT_CGROUP,
+	OPT_SUMMARY,
 };
 
 /* argp_help() takes a non-const name; messages always say "rsttrace", whatever argv[0] is. */
@@ -70,10 +79,20 @@ static const struct argp_option option_table[] = {
 	{ "comm", 'c', "COMM", 0,
 	  "Only sockets whose owner process has this exact name (at most 15 bytes, as in "
 	  "/proc/PID/comm)", 1 },
+	{ "netns", OPT_NETNS, "PATH|INODE", 0,
+	  "Only sockets in this network namespace: a file such as /run/netns/NAME or "
+	  "/proc/PID/ns/net, or its inode number (the NS column of `lsns -t net`)", 1 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Only sockets created in this cgroup v2 directory or below it (a container's "
+	  "cgroup, e.g. /sys/fs/cgroup/system.slice/NAME.service)", 1 },
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "json", 'j', NULL, 0, "JSON lines on stdout, nothing else on stdout", 2 },
 	{ "events", OPT_EVENTS, NULL, 0,
 	  "Every raw event as it happens, instead of one timeline per incident", 2 },
+	{ "summary", OPT_SUMMARY, "SECONDS", OPTION_ARG_OPTIONAL,
+	  "Instead of timelines, a table every SECONDS (default " XSTR(SUMMARY_DEFAULT_S)
+	  ") of the incidents reported in that interval, by process, peer and verdict, "
+	  "with counts, most frequent first", 2 },
 	{ NULL, 0, NULL, 0, "Probes:", 3 },
 	{ "probes", OPT_PROBES, "FAMILY", 0,
 	  "Use this probe family: auto (default: the best the kernel allows, per hook), "
@@ -111,6 +130,7 @@ struct parse_ctx {
 	bool exit_ok;  /* help or version was printed */
 	bool reported; /* an error message already went to err */
 	bool have_comm;
+	const char *netns_arg, *cgroup_arg; /* as given, for the "given twice" message */
 };
 
 /* What went wrong with one number; the caller words the message for its own option. */
@@ -352,6 +372,68 @@ static int set_duration(struct parse_ctx *c, int key, const char *arg)
 	return 0;
 }
 
+/* one namespace, one cgroup: a second would silently replace the first */
+static int given_twice(struct parse_ctx *c, int key, const char *first, const char *arg)
+{
+	char label[32];
+
+	option_label(key, label, sizeof(label));
+	return usage_error(c, "%s given twice ('%s', then '%s'): only one can be filtered", label,
+			   first, arg);
+}
+
+static int set_netns(struct parse_ctx *c, int key, const char *arg)
+{
+	char why[160];
+
+	if (c->netns_arg)
+		return given_twice(c, key, c->netns_arg, arg);
+	if (netns_resolve(arg, &c->o->netns, why, sizeof(why)))
+		return bad_value(c, "network namespace", arg, strlen(arg), key, arg, why);
+	c->netns_arg = arg;
+	return 0;
+}
+
+static int set_cgroup(struct parse_ctx *c, int key, const char *arg)
+{
+	char why[200];
+
+	if (c->cgroup_arg)
+		return given_twice(c, key, c->cgroup_arg, arg);
+	if (cgroup_resolve(arg, &c->o->cgroup_id, &c->o->cgroup_level, why, sizeof(why)))
+		return bad_value(c, "cgroup", arg, strlen(arg), key, arg, why);
+	c->cgroup_arg = arg;
+	return 0;
+}
+
+/* --summary alone: the default interval; --summary=SECONDS */
+static int set_summary(struct parse_ctx *c, int key, const char *arg)
+{
+	enum num_status st;
+
+	if (!arg) {
+		c->o->summary_s = SUMMARY_DEFAULT_S;
+		return 0;
+	}
+	st = parse_seconds(arg, SUMMARY_MAX_S, &c->o->summary_s);
+	if (!st && c->o->summary_s < SUMMARY_MIN_S)
+		st = NUM_RANGE;
+	if (st)
+		return bad_value(c, "summary interval", arg, strlen(arg), key, arg,
+				 st == NUM_EMPTY ? "must not be empty" :
+				 num_rule(st, SUMMARY_RULE));
+	return 0;
+}
+
+/* options that cannot go together, once all are known */
+static int check_combinations(struct parse_ctx *c)
+{
+	if (c->o->summary_s > 0 && c->o->events)
+		return usage_error(c, "--summary and --events cannot be combined: the summary "
+				      "counts timelines, which --events does not build");
+	return 0;
+}
+
 static int set_probes(struct parse_ctx *c, int key, const char *arg)
 {
 	unsigned i;
@@ -407,6 +489,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 'd':
 		return set_duration(c, key, arg);
+	case OPT_NETNS:
+		return set_netns(c, key, arg);
+	case OPT_CGROUP:
+		return set_cgroup(c, key, arg);
+	case OPT_SUMMARY:
+		return set_summary(c, key, arg);
+	case ARGP_KEY_END:
+		return check_combinations(c);
 	case OPT_PROBES:
 		return set_probes(c, key, arg);
 	case 'h':

@@ -33,6 +33,10 @@ struct rt_options {
 	int verbose;                  /* -v (repeatable) */
 	double duration_s;            /* -d: 0 = until a signal */
 	enum rt_probe_family probes;  /* --probes */
+	__u32 netns;                  /* --netns: network namespace inode, 0 = no filter */
+	__u64 cgroup_id;              /* --cgroup: cgroup v2 id, 0 = no filter */
+	__u32 cgroup_level;           /* its depth below the hierarchy's root */
+	double summary_s;             /* --summary: interval, 0 = timelines instead */
 };
 
 enum options_result {

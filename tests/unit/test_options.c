@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include "check.h"
 #include "../../user/options.h"
 
@@ -223,6 +224,55 @@ static const struct row rows[] = {
 	{ "--probes missing argument", { "--probes" }, USAGE,
 	  { "option '--probes' requires an argument" } },
 
+	/* --netns, --cgroup: checked against the system (good values: test_ns_filters) */
+	{ "--netns no such file", { "--netns", "/nonexistent/netns" }, USAGE,
+	  { "invalid network namespace '/nonexistent/netns' in '--netns /nonexistent/netns': "
+	    "no such file" } },
+	{ "--netns a regular file", { "--netns=/proc/self/status" }, USAGE,
+	  { "invalid network namespace '/proc/self/status'", "not a namespace file" } },
+	{ "--netns another namespace kind", { "--netns", "/proc/self/ns/mnt" }, USAGE,
+	  { "invalid network namespace '/proc/self/ns/mnt'",
+	    "a mount namespace, not a network namespace" } },
+	{ "--netns 0", { "--netns", "0" }, USAGE,
+	  { "invalid network namespace '0' in '--netns 0': an inode number must be "
+	    "1..4294967295" } },
+	{ "--netns 2^32", { "--netns", "4294967296" }, USAGE,
+	  { "invalid network namespace '4294967296'", "must be 1..4294967295" } },
+	{ "--netns empty", { "--netns=" }, USAGE,
+	  { "invalid network namespace '' in '--netns ': must not be empty" } },
+	{ "--netns twice", { "--netns", "4026531840", "--netns", "/proc/self/ns/net" }, USAGE,
+	  { "--netns given twice ('4026531840', then '/proc/self/ns/net')" } },
+	{ "--netns missing argument", { "--netns" }, USAGE,
+	  { "option '--netns' requires an argument" } },
+	{ "--cgroup not cgroup v2", { "--cgroup", "/proc" }, USAGE,
+	  { "invalid cgroup '/proc' in '--cgroup /proc': not a cgroup v2 directory" } },
+	{ "--cgroup no such directory", { "--cgroup=/nonexistent/cg" }, USAGE,
+	  { "invalid cgroup '/nonexistent/cg' in '--cgroup /nonexistent/cg': no such directory" } },
+	{ "--cgroup a file", { "--cgroup", "/proc/self/status" }, USAGE,
+	  { "invalid cgroup '/proc/self/status'", "not a directory" } },
+	{ "--cgroup empty", { "--cgroup", "" }, USAGE,
+	  { "invalid cgroup '' in '--cgroup ': must not be empty" } },
+	{ "--cgroup missing argument", { "--cgroup" }, USAGE,
+	  { "option '--cgroup' requires an argument" } },
+
+	/* --summary */
+	{ "--summary 0", { "--summary=0" }, USAGE,
+	  { "invalid summary interval '0' in '--summary 0': must be >= 0.1 and <= 3600 "
+	    "seconds" } },
+	{ "--summary too short", { "--summary=0.05" }, USAGE,
+	  { "invalid summary interval '0.05'", "must be >= 0.1" } },
+	{ "--summary too long", { "--summary=3601" }, USAGE,
+	  { "invalid summary interval '3601'", "<= 3600 seconds" } },
+	{ "--summary negative", { "--summary=-1" }, USAGE, { "invalid summary interval '-1'" } },
+	{ "--summary 5s", { "--summary=5s" }, USAGE,
+	  { "invalid summary interval '5s' in '--summary 5s': not a decimal number" } },
+	{ "--summary empty", { "--summary=" }, USAGE,
+	  { "invalid summary interval '' in '--summary ': must not be empty" } },
+	{ "--summary with --events", { "--events", "--summary" }, USAGE,
+	  { "--summary and --events cannot be combined" } },
+	{ "--summary takes = only", { "--summary", "2" }, USAGE,
+	  { "unexpected argument '2'" } },
+
 	/* what is not an option of rsttrace */
 	{ "stray positional", { "foo" }, USAGE, { "unexpected argument 'foo'" } },
 	{ "stray positional after options", { "-j", "-P", "80", "8080" }, USAGE,
@@ -392,6 +442,65 @@ static void test_family_names(void)
 	CHECK_STR("family out of range", probe_family_name((enum rt_probe_family)99), "unknown");
 }
 
+/* The values of --netns, --cgroup and --summary (not in describe(): every row would change). */
+static bool parse_ok(struct rt_options *o, const char **args, int n)
+{
+	char *argv[8] = { "rsttrace" };
+	FILE *null = fopen("/dev/null", "w");
+	bool ok;
+
+	for (int i = 0; i < n && i < 7; i++)
+		argv[i + 1] = (char *)args[i];
+	ok = options_parse(o, n + 1, argv, null, null) == OPTIONS_RUN;
+	fclose(null);
+	return ok;
+}
+
+/* the cgroup2 mount point from /proc/self/mounts, "" when there is none */
+static void cgroup2_mount(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char dev[256], dir[256], type[64];
+
+	buf[0] = '\0';
+	while (f && fscanf(f, "%255s %255s %63s %*[^\n]", dev, dir, type) == 3)
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(buf, len, "%s", dir);
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
+static void test_ns_filters(void)
+{
+	struct rt_options o;
+	struct stat st;
+	char mnt[256];
+
+	CHECK("defaults: no netns, cgroup, summary",
+	      parse_ok(&o, NULL, 0) && !o.netns && !o.cgroup_id && o.summary_s == 0);
+	CHECK("--netns by path: its inode",
+	      parse_ok(&o, (const char *[]){ "--netns", "/proc/self/ns/net" }, 2) &&
+	      !stat("/proc/self/ns/net", &st) && o.netns == st.st_ino);
+	CHECK("--netns by inode", parse_ok(&o, (const char *[]){ "--netns=4026531840" }, 1) &&
+	      o.netns == 4026531840u);
+	CHECK("--summary alone: 5 s", parse_ok(&o, (const char *[]){ "--summary" }, 1) &&
+	      o.summary_s == 5);
+	CHECK("--summary=0.5", parse_ok(&o, (const char *[]){ "-j", "--summary=0.5" }, 2) &&
+	      o.summary_s == 0.5 && o.json);
+	cgroup2_mount(mnt, sizeof(mnt));
+	if (!mnt[0]) {
+		printf("SKIP --cgroup: no cgroup2 mounted here\n");
+		return;
+	}
+	CHECK("--cgroup the hierarchy's root: id and level 0",
+	      parse_ok(&o, (const char *[]){ "--cgroup", mnt }, 2) && !stat(mnt, &st) &&
+	      o.cgroup_id == st.st_ino && o.cgroup_level == 0);
+	CHECK("--cgroup twice is an error",
+	      !parse_ok(&o, (const char *[]){ "--cgroup", mnt, "--cgroup", mnt }, 4));
+}
+
 /* argc 0 happens (execve with an empty argv): it must parse as "no options", not crash. */
 static void test_empty_argv(void)
 {
@@ -409,6 +518,7 @@ int main(void)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i]);
 	test_family_names();
+	test_ns_filters();
 	test_empty_argv();
 	return CHECK_DONE();
 }
