@@ -2,6 +2,7 @@
  * A table of contents: parse, open and choose probes, load and attach, drain events until
  * told to stop, report, clean up. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio_ext.h>
 #include <signal.h>
@@ -272,11 +273,30 @@ static int run(struct app *app)
 	return finish(app);
 }
 
+/* A descriptor 0-2 closed at exec (`>&-`) would be the number the next open() returns: the
+ * output or the messages would go into a BPF map or the BTF file. stdin and stderr become
+ * /dev/null; without a stdout there is nothing to report to (false). */
+static bool std_fds_open(void)
+{
+	bool out_open = fcntl(STDOUT_FILENO, F_GETFD) != -1;
+
+	for (int fd = 0; fd <= 2; fd++) {
+		/* in order: the lower ones are open, so open() returns fd itself */
+		if (fcntl(fd, F_GETFD) == -1 && open("/dev/null", O_RDWR) != fd)
+			return false;
+	}
+	return out_open;
+}
+
 int main(int argc, char **argv)
 {
 	static struct app app;
 	int rc;
 
+	if (!std_fds_open()) {
+		warn("standard output is closed: nothing to write the output to");
+		return RT_EXIT_RUNTIME;
+	}
 	switch (options_parse(&app.opts, argc, argv, stdout, stderr)) {
 	case OPTIONS_EXIT_OK:
 		return RT_EXIT_OK;
