@@ -17,7 +17,9 @@
 #include "log.h"
 #include "names.h"
 #include "options.h"
+#include "pipeline.h"
 #include "privilege.h"
+#include "replay.h"
 #include "tracer.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -28,7 +30,10 @@ struct app {
 	struct clock_map clock;
 	struct reason_names reasons;
 	struct emitter out;
-	struct joiner *joiner;    /* timeline mode; NULL with --events */
+	struct pipeline pipe;     /* record, decode, join or print: live and replay alike */
+	struct rec_writer *rec;   /* -w; NULL when not recording */
+	int argc;                 /* the command line, for the recording's header */
+	char **argv;
 	struct emit_stats stats;
 	bool output_closed;       /* the reader went away: finish quietly */
 	int output_error;         /* another output failure: exit 1 */
@@ -61,20 +66,8 @@ static void note_output_error(struct app *app, int err)
 static int on_ring_event(void *ctx, void *data, size_t size)
 {
 	struct app *app = ctx;
-	struct event ev;
-	int err;
+	int err = pipeline_event(&app->pipe, data, size);
 
-	app->stats.events++;
-	if (size < sizeof(struct rt_event) || !event_decode(data, &ev)) {
-		app->stats.malformed++;
-		return 0;
-	}
-	if (app->joiner)
-		err = joiner__add(app->joiner, &ev);
-	else if (ev.cause_only)
-		err = 0; /* outside the filters: only a timeline's caused_by shows it */
-	else
-		err = emit_event(&app->out, &ev);
 	note_output_error(app, err);
 	return err ? -1 : 0; /* negative stops ring_buffer__poll */
 }
@@ -93,16 +86,19 @@ static double now_s(void)
 	return now_ns() / 1e9;
 }
 
-static int start_joiner(struct app *app)
+static int start_pipeline(struct app *app)
 {
-	struct joiner_config cfg;
+	struct pipeline_config cfg = {
+		.out = &app->out,
+		.stats = &app->stats,
+		.events = app->opts.events,
+		.reasons = &app->reasons,
+		.rec = app->rec,
+		.ask_owner = tracer_owner_of,
+		.ask_ctx = &app->tracer,
+	};
 
-	joiner_config_defaults(&cfg);
-	cfg.reasons = &app->reasons;
-	cfg.owner_of = tracer_owner_of;
-	cfg.owner_ctx = &app->tracer;
-	app->joiner = joiner__new(&cfg, &app->out);
-	return app->joiner ? 0 : -1;
+	return pipeline_init(&app->pipe, &cfg);
 }
 
 static void fill_probe_stats(struct app *app)
@@ -135,7 +131,7 @@ static void announce(const struct app *app)
 
 	fprintf(stderr, "rsttrace: tracing TCP resets and socket errors (%s%s%s%s); Ctrl-C to stop\n",
 		o->events ? "events" : "incidents", o->json ? ", JSON" : "",
-		o->nports || o->npids || o->comm[0] ? ", filtered" : "",
+		o->nports || o->npids || o->comm[0] || o->netns || o->cgroup_id ? ", filtered" : "",
 		o->duration_s > 0 ? ", for a set duration" : "");
 	for (int i = 0; i < app->stats.nhooks; i++)
 		info("hook %-13s %s", app->stats.hook[i],
@@ -162,8 +158,8 @@ static void live_stats(struct app *app, __u64 now, __u64 *next)
 	if (log_verbosity < 1 || now < *next)
 		return;
 	*next = now + LIVE_STATS_NS;
-	if (app->joiner)
-		joiner__stats(app->joiner, &js);
+	if (app->pipe.joiner)
+		joiner__stats(app->pipe.joiner, &js);
 	info("live: %llu events, %llu lost, %llu malformed, %u connections in the table, "
 	     "%llu timelines, %llu evicted, %llu flooded", app->stats.events,
 	     tracer_lost(&app->tracer), app->stats.malformed, js.conns, js.timelines, js.evicted,
@@ -189,8 +185,10 @@ static void run_loop(struct app *app)
 			warn("reading events failed: %s", strerror(-n));
 			app->output_error = n;
 		}
-		if (app->joiner)
-			note_output_error(app, joiner__tick(app->joiner, now_ns()));
+		note_output_error(app, pipeline_tick(&app->pipe, now_ns(),
+						     app->rec ? tracer_lost(&app->tracer) : 0));
+		if (pipeline_rec_error(&app->pipe))
+			break; /* reported by finish() */
 		live_stats(app, now_ns(), &next_live);
 		if (end && now_s() >= end)
 			break;
@@ -204,22 +202,22 @@ static void run_loop(struct app *app)
 
 static int finish(struct app *app)
 {
-	app->stats.lost = tracer_lost(&app->tracer);
-	if (app->joiner && !app->output_closed && !app->output_error) {
-		struct joiner_stats js;
+	int rec_err;
 
-		note_output_error(app, joiner__flush(app->joiner));
-		joiner__stats(app->joiner, &js);
-		app->stats.timelines = js.timelines;
-		app->stats.evicted = js.evicted;
-		app->stats.flooded = js.flooded;
-	}
+	app->stats.lost = tracer_lost(&app->tracer);
+	rec_err = pipeline_end_recording(&app->pipe, now_ns(), app->stats.lost);
+	rec_err = rec_writer_close(app->rec) ?: rec_err;
+	app->rec = NULL;
+	if (rec_err)
+		warn("writing the recording %s failed: %s", app->opts.write_path, strerror(-rec_err));
+	if (!app->output_closed && !app->output_error)
+		note_output_error(app, pipeline_flush(&app->pipe));
 	if (!app->output_closed && !app->output_error) {
 		note_output_error(app, emit_stats(&app->out, &app->stats));
 		note_output_error(app, emit_flush(&app->out));
 	}
 	if (app->output_closed)
-		return RT_EXIT_OK;
+		return rec_err ? RT_EXIT_RUNTIME : RT_EXIT_OK;
 	if (app->opts.verbose || app->stats.lost || !app->opts.json)
 		fprintf(stderr, "rsttrace: %llu events, %llu lost%s\n", app->stats.events,
 			app->stats.lost, app->stats.lost ? " (ring buffer full)" : "");
@@ -227,7 +225,25 @@ static int finish(struct app *app)
 		warn("writing the output failed: %s", strerror(-app->output_error));
 		return RT_EXIT_RUNTIME;
 	}
-	return RT_EXIT_OK;
+	return rec_err ? RT_EXIT_RUNTIME : RT_EXIT_OK;
+}
+
+/* -w: opened before the privileges are dropped; the header says what replay needs */
+static int open_recording(struct app *app)
+{
+	int err;
+
+	app->rec = rec_writer_open(app->opts.write_path);
+	if (!app->rec) {
+		warn("cannot write the recording %s: %s", app->opts.write_path, strerror(errno));
+		return -1;
+	}
+	fill_probe_stats(app);
+	err = recording_write_header(app->rec, &app->clock, &app->reasons, &app->stats,
+				     app->argc, app->argv) ?: rec_flush(app->rec);
+	if (err)
+		warn("cannot write the recording %s: %s", app->opts.write_path, strerror(-err));
+	return err;
 }
 
 static int run(struct app *app)
@@ -254,7 +270,9 @@ static int run(struct app *app)
 	 * that a flood is written in few system calls (flushed once per batch anyway) */
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	if (!app->opts.events && start_joiner(app)) {
+	if (app->opts.write_path && open_recording(app))
+		return RT_EXIT_RUNTIME;
+	if (start_pipeline(app)) {
 		warn("out of memory");
 		return RT_EXIT_RUNTIME;
 	}
@@ -308,8 +326,13 @@ int main(int argc, char **argv)
 	log_verbosity = app.opts.verbose;
 	log_setup_libbpf();
 	setup_signals();
+	if (app.opts.read_path)
+		return replay_main(&app.opts, app.opts.read_path);
+	app.argc = argc;
+	app.argv = argv;
 	rc = run(&app);
-	joiner__free(app.joiner);
+	pipeline_free(&app.pipe);
+	rec_writer_close(app.rec);
 	tracer_close(&app.tracer);
 	return rc;
 }

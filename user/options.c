@@ -105,6 +105,13 @@ static const struct argp_option option_table[] = {
 	  "Stop after SECONDS (fractions allowed, e.g. 0.5); default: until SIGINT or SIGTERM",
 	  4 },
 	{ "verbose", 'v', NULL, 0, "More detail on stderr (repeatable)", 4 },
+	{ NULL, 0, NULL, 0, "Record and replay (docs/recording.md):", 5 },
+	{ "write", 'w', "FILE", 0,
+	  "While tracing, also record the raw event stream to FILE (written once per batch: a "
+	  "crash loses at most the last one)", 5 },
+	{ "read", 'r', "FILE", 0,
+	  "Replay a recording instead of tracing (no root, no BPF; '-' reads stdin), with "
+	  "the filters and output options given", 5 },
 	/* group -1: argp always moves --help and --version last; keep --usage with them */
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
@@ -130,6 +137,7 @@ struct parse_ctx {
 	bool exit_ok;  /* help or version was printed */
 	bool reported; /* an error message already went to err */
 	bool have_comm;
+	bool have_probes; /* --probes given: meaningless with -r */
 	const char *netns_arg, *cgroup_arg; /* as given, for the "given twice" message */
 };
 
@@ -434,6 +442,35 @@ static int check_combinations(struct parse_ctx *c)
 	return 0;
 }
 
+/* -w FILE, -r FILE: a path, given once */
+static int set_path(struct parse_ctx *c, int key, const char *arg, const char **path)
+{
+	char label[32];
+
+	option_label(key, label, sizeof(label));
+	if (*path)
+		return usage_error(c, "%s given twice ('%s', then '%s')", label, *path, arg);
+	if (!arg[0])
+		return usage_error(c, "invalid file '' in '%s': must not be empty", label);
+	*path = arg;
+	return 0;
+}
+
+/* a replay has no kernel: what only a live trace does is a usage error, named */
+static int check_replay(struct parse_ctx *c)
+{
+	const struct rt_options *o = c->o;
+	const char *what = o->write_path ? "-w" : c->have_probes ? "--probes" :
+			   o->list_probes ? "--list-probes" : o->duration_s > 0 ? "-d" :
+			   o->cgroup_id ? "--cgroup" : NULL;
+
+	if (!o->read_path || !what)
+		return 0;
+	return usage_error(c, "-r '%s' cannot be combined with %s: a replay reads a recording, "
+			      "it does not trace%s", o->read_path, what,
+			   o->cgroup_id ? " (a recording holds no cgroups)" : "");
+}
+
 static int set_probes(struct parse_ctx *c, int key, const char *arg)
 {
 	unsigned i;
@@ -441,6 +478,7 @@ static int set_probes(struct parse_ctx *c, int key, const char *arg)
 	for (i = 0; i < ARRAY_SIZE(family_names); i++) {
 		if (!strcmp(arg, family_names[i])) {
 			c->o->probes = i;
+			c->have_probes = true;
 			return 0;
 		}
 	}
@@ -496,7 +534,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_SUMMARY:
 		return set_summary(c, key, arg);
 	case ARGP_KEY_END:
-		return check_combinations(c);
+		return check_combinations(c) ? EINVAL : check_replay(c);
+	case 'w':
+		return set_path(c, key, arg, &c->o->write_path);
+	case 'r':
+		return set_path(c, key, arg, &c->o->read_path);
 	case OPT_PROBES:
 		return set_probes(c, key, arg);
 	case 'h':

@@ -37,6 +37,8 @@ struct rt_options {
 	__u64 cgroup_id;              /* --cgroup: cgroup v2 id, 0 = no filter */
 	__u32 cgroup_level;           /* its depth below the hierarchy's root */
 	double summary_s;             /* --summary: interval, 0 = timelines instead */
+	const char *write_path;       /* -w: record to this file (argv's string), NULL = no */
+	const char *read_path;        /* -r: replay this recording ("-": stdin), NULL = trace */
 };
 
 enum options_result {

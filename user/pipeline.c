@@ -1,0 +1,144 @@
+/* pipeline.c - record, filter, decode, join or print: see pipeline.h. */
+#include <string.h>
+#include "causes.h"
+#include "pipeline.h"
+
+static unsigned tuple_hash(const struct rt_tuple *t)
+{
+	const unsigned char *b = (const unsigned char *)t;
+	unsigned h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < sizeof(*t); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h % PIPELINE_ANSWERS;
+}
+
+void pipeline_owner_answer(struct pipeline *p, const struct rec_owner *a)
+{
+	p->answers[tuple_hash(&a->tuple)] = *a;
+}
+
+/* joiner_config.owner_of: what the kernel answered before this event (recorded, or just
+ * asked), else the kernel itself when there is one */
+static bool owner_of(void *ctx, const struct rt_tuple *t, struct rt_task *out)
+{
+	struct pipeline *p = ctx;
+	const struct rec_owner *a = &p->answers[tuple_hash(t)];
+
+	if (!memcmp(&a->tuple, t, sizeof(*t))) {
+		if (a->found)
+			*out = a->task;
+		return a->found;
+	}
+	return p->cfg.ask_owner && p->cfg.ask_owner(p->cfg.ask_ctx, t, out);
+}
+
+int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
+{
+	struct joiner_config jc;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = *cfg;
+	if (cfg->events)
+		return 0;
+	joiner_config_defaults(&jc);
+	jc.reasons = cfg->reasons;
+	jc.owner_of = owner_of;
+	jc.owner_ctx = p;
+	p->joiner = joiner__new(&jc, cfg->out);
+	return p->joiner ? 0 : -1;
+}
+
+/* Recording: the joiner may ask the kernel who owns the peer of a loss (joiner.c,
+ * loss_actor). Ask first and record the answer before the event, so that a replay, which
+ * has no kernel, finds it. Only loss events with an owner can lead to the question. */
+static void ask_and_record(struct pipeline *p, const struct rt_event *e)
+{
+	struct rec_owner a = { 0 };
+
+	if (!p->cfg.rec || !p->cfg.ask_owner || !is_loss_kind(e->kind) ||
+	    e->owner_by == RT_OWNER_NONE || e->kind == RT_SIGPIPE)
+		return;
+	memcpy(a.tuple.saddr, e->tuple.daddr, 16);
+	memcpy(a.tuple.daddr, e->tuple.saddr, 16);
+	a.tuple.sport = e->tuple.dport;
+	a.tuple.dport = e->tuple.sport;
+	a.tuple.netns = e->tuple.netns;
+	a.found = p->cfg.ask_owner(p->cfg.ask_ctx, &a.tuple, &a.task);
+	pipeline_owner_answer(p, &a);
+	rec_write(p->cfg.rec, REC_OWNER, &a, sizeof(a));
+}
+
+int pipeline_event(struct pipeline *p, const void *data, size_t size)
+{
+	struct rt_event raw;
+	struct event ev;
+
+	p->cfg.stats->events++;
+	if (size < sizeof(raw)) {
+		p->cfg.stats->malformed++;
+		return 0;
+	}
+	memcpy(&raw, data, sizeof(raw)); /* ring-buffer data is 8-byte aligned; a file's not */
+	ask_and_record(p, &raw);
+	if (p->cfg.rec)
+		rec_write(p->cfg.rec, REC_EVENT, &raw, sizeof(raw));
+	if (p->cfg.filter && !replay_filter_pass(p->cfg.filter, &raw))
+		return 0;
+	if (!event_decode(&raw, &ev)) {
+		p->cfg.stats->malformed++;
+		return 0;
+	}
+	if (p->joiner)
+		return joiner__add(p->joiner, &ev);
+	if (ev.cause_only)
+		return 0; /* outside the filters: only a timeline's caused_by shows it */
+	return emit_event(p->cfg.out, &ev);
+}
+
+int pipeline_tick(struct pipeline *p, __u64 now_ns, unsigned long long lost)
+{
+	if (p->cfg.rec) {
+		struct rec_tick t = { now_ns, lost };
+
+		rec_write(p->cfg.rec, REC_TICK, &t, sizeof(t));
+		rec_flush(p->cfg.rec);
+	}
+	return p->joiner ? joiner__tick(p->joiner, now_ns) : 0;
+}
+
+int pipeline_end_recording(struct pipeline *p, __u64 now_ns, unsigned long long lost)
+{
+	struct rec_tick t = { now_ns, lost };
+
+	if (!p->cfg.rec)
+		return 0;
+	rec_write(p->cfg.rec, REC_END, &t, sizeof(t));
+	return rec_flush(p->cfg.rec);
+}
+
+int pipeline_flush(struct pipeline *p)
+{
+	struct joiner_stats js;
+	int err;
+
+	if (!p->joiner)
+		return 0;
+	err = joiner__flush(p->joiner);
+	joiner__stats(p->joiner, &js);
+	p->cfg.stats->timelines = js.timelines;
+	p->cfg.stats->evicted = js.evicted;
+	p->cfg.stats->flooded = js.flooded;
+	return err;
+}
+
+int pipeline_rec_error(const struct pipeline *p)
+{
+	return p->cfg.rec ? p->cfg.rec->error : 0;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	joiner__free(p->joiner);
+	p->joiner = NULL;
+}
