@@ -40,6 +40,12 @@ const volatile __u32 filter_npids;
 const volatile __u32 filter_pids[RT_MAX_PIDS];
 const volatile bool filter_comm_on;
 const volatile char filter_comm[RT_COMM_LEN];
+/* --netns: the network namespace's inode; --cgroup: a cgroup v2 id and its level (depth) */
+const volatile bool filter_netns_on;
+const volatile __u32 filter_netns;
+const volatile bool filter_cgroup_on;
+const volatile __u64 filter_cgroup_id;
+const volatile __u32 filter_cgroup_level;
 /* The reset reason is an extra hook argument since 6.10; reading it where it does not exist
  * is refused by the verifier, so user space says from the kernel's BTF whether it is there. */
 const volatile bool send_reset_has_reason;
@@ -329,6 +335,89 @@ static __always_inline __u64 sk_cookie(const struct sock *sk, const bool btf)
 	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 }
 
+/* Before 6.1 (commit 7f203bc89eb6) a cgroup kept its ancestors' ids, not pointers. */
+struct cgroup___ids {
+	int level;
+	u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+/* Before 5.15 (commit 8520e224f547) sock_cgroup_data was a u64: the cgroup pointer when
+ * its low bit (is_data: cgroup v1 net_cls/net_prio values in use instead) is clear. */
+struct sock_cgroup_data___val {
+	u64 val;
+} __attribute__((preserve_access_index));
+
+/* The cgroup v2 a full socket was created in (an accepted one inherits its listener's): set
+ * once in process context, so it holds in softirq too, where current is someone else. */
+static __always_inline struct cgroup *sk_cgroup(const struct sock *sk)
+{
+	struct sock_cgroup_data___val *old = (void *)&sk->sk_cgrp_data;
+	u64 val;
+
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	val = BPF_CORE_READ(old, val);
+	return val & 1 ? NULL : (struct cgroup *)val;
+}
+
+/* --cgroup: the socket's cgroup is the one given or below it: its ancestor at the given
+ * level is the one given. Costs five probe reads, only under --cgroup. */
+static __always_inline bool sk_cgroup_wanted(const struct sock *sk)
+{
+	struct cgroup *cg = sk_cgroup(sk), *anc = NULL;
+	__u32 lvl = filter_cgroup_level;
+	__u64 id = 0;
+
+	if (!cg || BPF_CORE_READ(cg, level) < (int)lvl)
+		return false;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		__u64 off = bpf_core_field_offset(struct cgroup, ancestors);
+
+		bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg + off + lvl * sizeof(anc));
+		id = anc ? BPF_CORE_READ(anc, kn, id) : 0;
+	} else {
+		__u64 off = bpf_core_field_offset(struct cgroup___ids, ancestor_ids);
+
+		bpf_probe_read_kernel(&id, sizeof(id), (void *)cg + off + lvl * sizeof(id));
+	}
+	return id == filter_cgroup_id;
+}
+
+static __always_inline __u32 sk_netns(const struct sock *sk, const bool btf)
+{
+	if (btf)
+		return sk->__sk_common.skc_net.net->ns.inum;
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline bool sk_filter_on(void)
+{
+	return filter_ports_on || filter_netns_on || filter_cgroup_on;
+}
+
+/*
+ * The socket filters (-P, --netns, --cgroup): does this socket match all of them? netns: the
+ * packet's when the tuple came from one (pass it), else the socket's (pass 0). A timewait or
+ * request sock has no cgroup, nor has a reset without a socket: not wanted here, and
+ * filter_scope() then asks whether the full socket was.
+ */
+static __always_inline bool sk_wanted(const struct sock *sk, __u16 sport, __u16 dport,
+				      __u32 netns, __u8 state, const bool btf)
+{
+	if (!ports_wanted(sport, dport))
+		return false;
+	if (filter_netns_on) {
+		if (!netns && sk)
+			netns = sk_netns(sk, btf);
+		if (netns != filter_netns)
+			return false;
+	}
+	if (filter_cgroup_on)
+		return sk && state != RT_TCP_TIME_WAIT && state != RT_TCP_NEW_SYN_RECV &&
+		       sk_cgroup_wanted(sk);
+	return true;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* owners                                                                                 */
 
@@ -405,7 +494,7 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 	}
 	n.task = e->current;
 	n.matched = matched;
-	if (matched && filter_ports_on)
+	if (matched && sk_filter_on())
 		bpf_map_update_elem(&cause_pids, &n.task.pid, &n.matched, BPF_ANY);
 	if (e->cookie)
 		bpf_map_update_elem(&owner_by_cookie, &e->cookie, &n, BPF_ANY);
@@ -450,16 +539,18 @@ static __always_inline bool owner_resolve(struct rt_event *e, bool current_owns,
 }
 
 /*
- * The port filter, for an event whose cookie is known: wanted when a port matches or the socket
- * matched before (the kernel zeroes the tuple on a linger close or a failed connect); a
- * possible cause (flagged) when its owner owns a wanted socket; else dropped.
+ * The socket filters, for an event whose cookie is known: wanted when the socket matches
+ * (sk_wanted) or matched before (the kernel zeroes the tuple on a linger close or a failed
+ * connect; a timewait sock has no cgroup); a possible cause (flagged) when its owner owns a
+ * wanted socket; else dropped. sk may be NULL (a reset without a socket).
  */
-static __always_inline bool port_scope(struct rt_event *e)
+static __always_inline bool filter_scope(struct rt_event *e, const struct sock *sk, const bool btf)
 {
 	struct owner *o;
 	__u32 pid;
 
-	if (ports_wanted(e->tuple.sport, e->tuple.dport))
+	if (!sk_filter_on() ||
+	    sk_wanted(sk, e->tuple.sport, e->tuple.dport, e->tuple.netns, e->state, btf))
 		return true;
 	o = e->cookie ? bpf_map_lookup_elem(&owner_by_cookie, &e->cookie) : NULL;
 	if (!o || o->accept_pending)
@@ -553,7 +644,7 @@ static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 	} else {
 		sk_addrs(sk, &e);
 	}
-	if (!port_scope(&e))
+	if (!filter_scope(&e, sk, btf))
 		return 0;
 	fill_current(&e, ctx);
 	/* an active reset (no skb) in process context runs in its owner's close(); a reply
@@ -573,7 +664,7 @@ static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 ki
 	if (!sk || !sk_basics(sk, &e, btf))
 		return 0;
 	e.cookie = sk_cookie(sk, btf);
-	if (!port_scope(&e))
+	if (!filter_scope(&e, sk, btf))
 		return 0;
 	sk_addrs(sk, &e);
 	fill_current(&e, ctx);
@@ -646,7 +737,7 @@ static __always_inline void remember_fin(struct rt_event *e)
 {
 	struct fin f = { .ts_ns = e->ts_ns };
 
-	if (!filter_ports_on || !e->cookie)
+	if (!sk_filter_on() || !e->cookie)
 		return;
 	if (!(e->flags & RT_F_CURRENT_UNRELATED) && e->current.pid)
 		f.trigger = e->current;
@@ -697,11 +788,12 @@ static __always_inline int state_in_process(const struct sock *sk, struct rt_eve
 	return 0;
 }
 
-static __always_inline int state_in_softirq(const struct sock *sk, struct rt_event *e, bool match)
+static __always_inline int state_in_softirq(const struct sock *sk, struct rt_event *e, bool match,
+					    const bool btf)
 {
 	if (!e->kind)
 		return 0;
-	if (!match && !port_scope(e)) {
+	if (!match && !filter_scope(e, sk, btf)) {
 		if (e->kind == RT_PEER_FIN)
 			remember_fin(e);
 		return 0;
@@ -730,12 +822,12 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 
 	if (!sk || !sk_is_tcp(sk, btf) || !sk_basics(sk, &e, btf))
 		return 0;
-	match = ports_wanted(e.tuple.sport, e.tuple.dport);
+	match = sk_wanted(sk, e.tuple.sport, e.tuple.dport, 0, e.state, btf);
 	e.cookie = sk_cookie(sk, btf); /* early: the timewait sock inherits it */
 	if (old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED) {
 		if (match)
 			mark_accept_pending(e.cookie);
-		else if (filter_ports_on && e.cookie)
+		else if (sk_filter_on() && e.cookie)
 			bpf_map_update_elem(&passive_seen, &e.cookie, &match, BPF_ANY);
 		return 0;
 	}
@@ -746,7 +838,7 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	e.kind = state_kind(sk, old, new, e.ctx, btf);
 	if (e.ctx == RT_CTX_TASK)
 		return state_in_process(sk, &e, match, btf);
-	return state_in_softirq(sk, &e, match);
+	return state_in_softirq(sk, &e, match, btf);
 }
 
 /* process context only: current owns sk */
@@ -831,8 +923,8 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
 	state = RD(btf, sk, __sk_common.skc_state);
-	if (filter_ports_on && !ports_wanted(sk_sport(sk, state, btf),
-					     bpf_ntohs(RD(btf, sk, __sk_common.skc_dport)))) {
+	if (sk_filter_on() && !sk_wanted(sk, sk_sport(sk, state, btf),
+					 bpf_ntohs(RD(btf, sk, __sk_common.skc_dport)), 0, state, btf)) {
 		if (!bpf_map_lookup_elem(&cause_pids, &pid))
 			return 0;
 		cause = true;

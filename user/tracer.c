@@ -38,6 +38,11 @@ static void set_filters(struct rsttrace_bpf *skel, const struct rt_options *o)
 		ro->filter_pids[i] = o->pids[i];
 	ro->filter_comm_on = o->comm[0] != 0;
 	memcpy((void *)ro->filter_comm, o->comm, sizeof(o->comm));
+	ro->filter_netns_on = o->netns != 0;
+	ro->filter_netns = o->netns;
+	ro->filter_cgroup_on = o->cgroup_id != 0;
+	ro->filter_cgroup_id = o->cgroup_id;
+	ro->filter_cgroup_level = o->cgroup_level;
 }
 
 /* The reset reason is an argument only since 6.10 (notes/vmtest.md: 6.1 has none). */
