@@ -12,8 +12,13 @@ WARN := -Wall -Wextra -Wno-missing-field-initializers -Werror
 USER_CFLAGS := -std=gnu11 $(WARN) -I$(OUTPUT) -Iuser -MMD -MP
 BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
 LIBS := -lbpf -lelf -lz
+# STATIC=1: ./rsttrace with no shared-library dependency, to copy to another machine. A static
+# link also needs the libraries' own dependencies (libelf may need -lzstd, -llzma), which only
+# pkg-config --static knows.
+PKG_CONFIG ?= pkg-config
 ifeq ($(STATIC),1)
 LDFLAGS += -static
+LIBS := $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),$(LIBS))
 endif
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
 
@@ -31,7 +36,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 # the pure user-space core the unit tests link (no skeleton, no kernel)
 CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c user/clock.c \
 	user/log.c user/conns.c user/causes.c user/verdicts.c user/joiner.c user/floods.c \
-	user/nsfilter.c
+	user/nsfilter.c user/record.c user/replay.c user/replay_filter.c user/pipeline.c
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -99,8 +104,25 @@ e2e: rsttrace $(OUTPUT)/scen
 	$(Q)tests/run.sh e2e tests/e2e/test_*.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory rsttrace $(UNIT_TESTS) $(OUTPUT)/scen $(VM_BINS)
+	$(Q)$(MAKE) --no-print-directory rsttrace $(UNIT_TESTS) $(OUTPUT)/scen $(VM_BINS) $(FUZZER)
 	$(Q)tests/run.sh all $(UNIT_TESTS) tests/e2e/test_*.sh
+
+# fuzz: libFuzzer on the replay path (tests/fuzz/fuzz_replay.c), seeded with recordings;
+# new inputs go to $(OUTPUT)/fuzz-corpus, crashes to $(OUTPUT)/fuzz-crashes (fix, then keep
+# the input in tests/fuzz/regress/: tests/e2e/test_fuzz.sh replays it). FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 600
+FUZZER := $(OUTPUT)/fuzz_replay
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+.PHONY: fuzz
+$(FUZZER): tests/fuzz/fuzz_replay.c $(CORE_SRCS) | $(OUTPUT)
+	$(call msg,FUZZER,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter-out -MMD -MP,$(USER_CFLAGS)) $< $(CORE_SRCS) $(LIBS) -o $@
+
+fuzz: $(FUZZER)
+	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus $(OUTPUT)/fuzz-crashes
+	$(Q)$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=$(OUTPUT)/fuzz-crashes/ $(OUTPUT)/fuzz-corpus tests/fuzz/corpus
 
 # bench: figures, not tests (bench/run.sh); writes bench/results.md. ROUNDS=N, QUICK=1
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
@@ -110,9 +132,20 @@ $(OUTPUT)/bench/%: bench/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< -o $@
 
+# the per-hook section's floor: empty programs on the send/recv tracepoints (bench/anchor.c)
+$(OUTPUT)/bench/empty.bpf.o: bench/bpf/empty.bpf.c vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/anchor: bench/anchor.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< $(LIBS) -o $@
+
 bench:
 	$(Q)tests/install-deps.sh wrk tcpdump
-	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS) $(OUTPUT)/bench/empty.bpf.o
 	$(Q)bench/run.sh
 
 # soak: endurance, not part of `make test` (bench/soak.sh): SOAK_SECONDS (600) of connection
@@ -126,8 +159,21 @@ soak:
 run: deps rsttrace
 	./rsttrace $(ARGS)
 
+# install: the binary, the man page and the bash completion, under $(DESTDIR)$(PREFIX)
+# (PREFIX=/usr for a package; DESTDIR stages into a directory). tests/e2e/test_install.sh
+# checks the exact list.
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALLED := $(DESTDIR)$(PREFIX)/sbin/rsttrace $(DESTDIR)$(MANDIR)/man8/rsttrace.8 \
+	$(DESTDIR)$(BASHCOMPDIR)/rsttrace
+.PHONY: uninstall
 install: rsttrace
 	install -D -m 0755 rsttrace $(DESTDIR)$(PREFIX)/sbin/rsttrace
+	install -D -m 0644 rsttrace.8 $(DESTDIR)$(MANDIR)/man8/rsttrace.8
+	install -D -m 0644 completion/rsttrace.bash $(DESTDIR)$(BASHCOMPDIR)/rsttrace
+
+uninstall:
+	rm -f $(INSTALLED)
 
 clean:
 	rm -rf $(OUTPUT) rsttrace

@@ -230,6 +230,15 @@ paired() {
 		END { for (r in x) if ((r in y) && y[r] > 0) printf "%.6f\n", x[r]/y[r] }' "$DATA" | mstat
 }
 
+# pdiff SECTION CONFIG BASECONFIG NAME KEY: per round NAME's KEY in CONFIG minus the same in
+# BASECONFIG, "median min max n"
+pdiff() {
+	awk -v s="$1" -v c="$2" -v b="$3" -v n="$4" -v k="$5" '
+		$1==s && $3==n && $5==k && $6!="NA" && $2==c {x[$4]=$6}
+		$1==s && $3==n && $5==k && $6!="NA" && $2==b {y[$4]=$6}
+		END { for (r in x) if (r in y) printf "%.3f\n", x[r] - y[r] }' "$DATA" | mstat
+}
+
 # fmt FORMAT "median min max n": "M (min-max)" with printf FORMAT for each number
 fmt() {
 	awk -v f="$1" -v v="$2" 'BEGIN{ split(v, a, " "); if (a[1]=="NA") {print "n/a"; exit}

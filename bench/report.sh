@@ -68,6 +68,12 @@ goals() {
 		echo "send/recv hook cost, keep-alive HTTP, rsttrace -j (ns/call)|$v|<=|100|$(fmt %.1f "$v") ns"
 		v=$(agg hook ka_tlf sendrecv ns)
 		echo "send/recv hook cost, keep-alive HTTP, -P unused (ns/call)|$v|<=|100|$(fmt %.1f "$v") ns"
+		v=$(agg hook ka_empty sendrecv ns)
+		echo "empty programs on send/recv, keep-alive HTTP: bpf_stats' floor (ns/call)|x|-|-|$(fmt %.1f "$v") ns"
+		v=$(pdiff hook ka_tl ka_empty sendrecv ns)
+		echo "send/recv hook cost over that floor, rsttrace -j (ns/call, paired per round)|$v|<=|100|$(fmt %.1f "$v") ns"
+		v=$(pdiff hook ka_tlf ka_empty sendrecv ns)
+		echo "send/recv hook cost over that floor, -P unused (ns/call, paired per round)|$v|<=|100|$(fmt %.1f "$v") ns"
 		local c
 		for c in ka_tl ka_tlf close_tl close_tlf; do
 			echo "all BPF programs, $(hook_label "$c" | sed 's/ HTTP, rsttrace//'): % of machine CPU|x|-|-|$(fmt %.2f "$(agg hook "$c" all share_pct)") %, $(medf %.0f "$(agg hook "$c" all ns_per_req)") ns/request"
@@ -246,8 +252,12 @@ EOF
 \`sysctl kernel.bpf_stats_enabled=1\` (restored afterwards), rsttrace attached, $HOOK_ROUNDS rounds
 (rotating order) of each load, $HTTP_SECS s (storm: $STORM_SECS s); the deltas of \`run_time_ns\` and \`run_cnt\` from \`bpftool prog
 show -j\` over the load, for the programs rsttrace holds (ids from /proc/PID/fdinfo).
-run_time_ns includes the stats' own clock reads (about 20-40 ns per call); it does not
-include the tracepoint's dispatch (the trampoline or the raw tracepoint call).
+run_time_ns includes the stats' own clock reads; it does not include the tracepoint's
+dispatch (the trampoline or the raw tracepoint call). The "empty programs" load measures that
+floor on this machine: two programs that return at once, on the same send/recv tracepoints,
+held by \`.output/bench/anchor\` (bench/bpf/empty.bpf.c) instead of rsttrace; the summary's
+"over that floor" lines subtract it round by round, i.e. what rsttrace's own instructions
+cost per call.
 EOF
 		for c in "${HOOK_CASES[@]}"; do
 			echo

@@ -311,6 +311,19 @@ section_http() {
 
 # ---- 3. per-hook cost -----------------------------------------------------------------------
 
+# anchor_start NAME / anchor_stop: empty programs on the send/recv tracepoints (the floor:
+# bpf_stats' own clock reads are in every program's run_time_ns), held by bench/anchor; its
+# pid stands in for rsttrace's in prog_snap
+anchor_start() {
+	spawn_wait "$1" "anchor:" /dev/null "$BIN/anchor" "$BIN/empty.bpf.o"
+	RT_PID=$SP_PID RT_TPID=$SP_TPID RT_DRAIN=$SP_DRAIN
+	SP_TPID=''
+}
+anchor_stop() {
+	stop_wait "$RT_PID" "$RT_TPID" "$RT_DRAIN"
+	RT_PID='' RT_TPID=''
+}
+
 # prog_snap FILE: "id name run_time_ns run_cnt" of rsttrace's programs
 prog_snap() {
 	local ids
@@ -320,11 +333,12 @@ prog_snap() {
 		| "\(.id) \(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"' >"$1"
 }
 
-HOOK_CASES=(ka_tl ka_tlf close_tl close_tlf storm_evs)
+HOOK_CASES=(ka_tl ka_tlf ka_empty close_tl close_tlf storm_evs)
 hook_label() {
 	case $1 in
 	ka_tl) echo "keep-alive HTTP, rsttrace -j" ;;
 	ka_tlf) echo "keep-alive HTTP, rsttrace -j -P $UNUSED" ;;
+	ka_empty) echo "keep-alive HTTP, empty programs on send/recv (the floor)" ;;
 	close_tl) echo "Connection: close HTTP, rsttrace -j" ;;
 	close_tlf) echo "Connection: close HTTP, rsttrace -j -P $UNUSED" ;;
 	storm_evs) echo "RST storm P=1, rsttrace --events -j -P $SPORT" ;;
@@ -341,6 +355,7 @@ section_hook() {
 			case $c in
 			ka_tl | close_tl) rt_start "$name" -j ;;
 			ka_tlf | close_tlf) rt_start "$name" -j -P "$UNUSED" ;;
+			ka_empty) anchor_start "$name" ;;
 			storm_evs) rt_start "$name" --events -j -P "$SPORT" ;;
 			esac
 			prog_snap "$WORK/$name.before"
@@ -354,7 +369,7 @@ section_hook() {
 			prog_snap "$WORK/$name.after"
 			now_us
 			secs=$(awk -v a="$t0" -v b="$NOW_US" 'BEGIN{printf "%.3f", (b-a)/1e6}')
-			rt_stop
+			if [ "$c" = ka_empty ]; then anchor_stop; else rt_stop; fi
 			# per program: name, calls, ns per call, calls per second
 			awk -v s="$secs" 'NR==FNR {ns[$1]=$3; cnt[$1]=$4; next}
 				{ dc = $4 - cnt[$1]; dn = $3 - ns[$1];
@@ -366,7 +381,7 @@ section_hook() {
 				[ "$calls" -gt 0 ] && rec hook "$c" "$prog" "$r" ns "$ns"
 			done <"$WORK/$name.cost"
 			# the send/recv programs together: ns per call
-			awk '$1 ~ /^(send|recv)_length/ {n += $2; t += $2 * $3} END{ if (n) printf "%.1f\n", t / n }' \
+			awk '$1 ~ /^(send|recv)_length|^empty_/ {n += $2; t += $2 * $3} END{ if (n) printf "%.1f\n", t / n }' \
 				"$WORK/$name.cost" | while read -r v; do rec hook "$c" sendrecv "$r" ns "$v"; done
 			# all programs together: share of the machine's CPU (nproc x elapsed), per request
 			case $c in
