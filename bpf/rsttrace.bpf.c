@@ -246,7 +246,12 @@ static __always_inline bool task_filter_on(void)
 
 static __always_inline bool port_wanted(__u16 port)
 {
-	return filter_port_bitmap[port >> 3] & (1 << (port & 7));
+	__u32 byte = port >> 3;
+
+	/* 6.1's verifier does not bound the result of a byte swap (bpf_ntohs: "R3 unbounded
+	 * memory access"); clang drops a plain mask as redundant, so hide the value from it */
+	barrier_var(byte);
+	return filter_port_bitmap[byte & (RT_PORT_BITMAP_BYTES - 1)] & (1 << (port & 7));
 }
 
 static __always_inline bool ports_wanted(__u16 sport, __u16 dport)
@@ -833,9 +838,15 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	}
 	if (!match && !maybe_followed(e.cookie, new))
 		return 0; /* outside the filter and nothing to keep: before any other work */
-	fill_current(&e, ctx);
+	e.ctx = run_context(ctx, &e.flags);
 	e.state = new;
 	e.kind = state_kind(sk, old, new, e.ctx, btf);
+	/* most changes in softirq (SYN_SENT -> ESTABLISHED, FIN_WAIT2, TIME_WAIT, LAST_ACK ->
+	 * CLOSE) are worth no record: done before the clock and the comm */
+	if (e.ctx != RT_CTX_TASK && !e.kind)
+		return 0;
+	e.ts_ns = bpf_ktime_get_ns();
+	current_task(&e.current);
 	if (e.ctx == RT_CTX_TASK)
 		return state_in_process(sk, &e, match, btf);
 	return state_in_softirq(sk, &e, match, btf);
