@@ -176,12 +176,12 @@ static int check_frame(struct rec_reader *r, __u32 type, __u32 len)
 		return corrupt(r, "unknown record type %u (length %u)", type, len);
 	if (len > REC_MAX_PAYLOAD)
 		return corrupt(r, "type %u with length %u, longer than any record", type, len);
-	if (!length_ok(type, len))
-		return corrupt(r, "type %u with length %u, not that type's length", type, len);
 	if (!r->seen_header && type != REC_HEADER)
 		return corrupt(r, "type %u (length %u) before the header record", type, len);
 	if (r->seen_header && type == REC_HEADER)
 		return corrupt(r, "a second header record (type %u, length %u)", type, len);
+	if (!length_ok(type, len))
+		return corrupt(r, "type %u with length %u, not that type's length", type, len);
 	return 0;
 }
 
