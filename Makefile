@@ -63,9 +63,19 @@ $(OUTPUT)/%.o: user/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(USER_CFLAGS) -c $< -o $@
 
-rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
+# how ./rsttrace was linked, rewritten only when it changes: `make STATIC=1` after `make`
+# relinks instead of saying "up to date" about a dynamic binary (STATIC=0: the other way
+# round). Without STATIC given, whatever was built stands: `make install` after
+# `make STATIC=1` installs the static binary.
+LINK_MODE := STATIC=$(STATIC) $(LDFLAGS) $(LIBS)
+$(OUTPUT)/link-mode: FORCE | $(OUTPUT)
+	$(Q)echo '$(LINK_MODE)' | cmp -s - $@ || echo '$(LINK_MODE)' >$@
+.PHONY: FORCE
+FORCE:
+
+rsttrace: $(OUTPUT)/main.o $(USER_OBJS) $(if $(STATIC),$(OUTPUT)/link-mode)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIBS) -o $@
 
 # unit tests: the core built with sanitizers, no kernel, no root
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_SRCS) | $(OUTPUT)/tests

@@ -42,6 +42,14 @@ else
 fi
 RT=$saved_rt
 
+# switching STATIC relinks (the objects are the same): never "up to date" with the other kind
+make -C "$SRC" STATIC=0 >>"$WORK/static-build.log" 2>&1
+check "STATIC=0 after STATIC=1 relinks dynamically" \
+	bash -c "ldd '$STATIC_RT' 2>&1 | grep -q 'libbpf\.so'"
+make -C "$SRC" STATIC=1 >>"$WORK/static-build.log" 2>&1
+check "STATIC=1 after STATIC=0 relinks statically" \
+	bash -c "ldd '$STATIC_RT' 2>&1 | grep -q 'not a dynamic executable'"
+
 # --- make install / uninstall ---------------------------------------------------------------
 # installed LIST-FILE: the files under $WORK/root, "MODE PATH" sorted
 installed() {

@@ -119,3 +119,27 @@ if out=$("$VALIDATE" "$WORK/readme.jsonl" 2>&1); then
 else
 	fail "README's JSON examples follow the schema" "$out"
 fi
+
+# the schema's enums are the names the code prints: a kind, state, verdict or probe mechanism
+# added to the code must be added to the schema (and documented), and the other way round
+S=$ROOT/schema/rsttrace.schema.json
+same_names() {
+	local what=$1 code=$2 schema=$3
+	if [ -n "$code" ] && [ "$code" = "$schema" ]; then
+		pass "schema: $what = the code's ($(echo "$code" | wc -l))"
+	else
+		fail "schema: $what = the code's" "code: $(echo $code) / schema: $(echo $schema)"
+	fi
+}
+same_names "event kinds" \
+	"$(sed -n 's/^\t\[RT_[A-Z_]*\] = "\([a-z_]*\)",$/\1/p' "$ROOT/user/names.c" | sort)" \
+	"$(jq -r '."$defs".kind.enum[]' "$S" | sort)"
+same_names "TCP states" \
+	"$(sed -n '/states\[\] = {/,/};/p' "$ROOT/user/names.c" | grep -oE '"[A-Z0-9_]+"' | tr -d '"' | sort)" \
+	"$(jq -r '."$defs".event_fields.properties.state.enum[] | values' "$S" | sort)"
+same_names "verdict codes" \
+	"$(grep -oE 'say\([^,]*, "[a-z_]+"' "$ROOT/user/verdicts.c" | sed 's/.*"\(.*\)"/\1/' | sort -u)" \
+	"$(jq -r '."$defs".verdict_code.enum[]' "$S" | sort)"
+same_names "probe mechanisms" \
+	"$(grep -E 'names\[MECH_COUNT\] = \{' "$ROOT/user/probes.c" | grep -oE '"[a-z_]+"' | tr -d '"' | sort)" \
+	"$(jq -r '."$defs".stats.properties.probes.additionalProperties.enum[] | values' "$S" | sort)"
