@@ -89,10 +89,11 @@ $(OUTPUT)/scen: tests/scen/scen.c | $(OUTPUT)
 # the kernel matrix (tests/vm): static rsttrace and scen for the VM's initramfs, linked
 # from the same objects (Debian ships libbpf.a, libelf.a, libz.a)
 VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen
+VM_LIBS = $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),$(LIBS))
 $(OUTPUT)/vm/rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -static $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -static $^ $(VM_LIBS) -o $@
 
 $(OUTPUT)/vm/scen: tests/scen/scen.c
 	$(call msg,CC,$@)

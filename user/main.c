@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 #include "clock.h"
 #include "emit.h"
 #include "events.h"
@@ -128,11 +129,15 @@ static void warn_unavailable(const struct probe_plan *plan)
 static void announce(const struct app *app)
 {
 	const struct rt_options *o = &app->opts;
+	struct utsname u;
 
 	fprintf(stderr, "rsttrace: tracing TCP resets and socket errors (%s%s%s%s); Ctrl-C to stop\n",
 		o->events ? "events" : "incidents", o->json ? ", JSON" : "",
 		o->nports || o->npids || o->comm[0] || o->netns || o->cgroup_id ? ", filtered" : "",
 		o->duration_s > 0 ? ", for a set duration" : "");
+	/* which kernel the hooks were chosen on: the kernel matrix's logs (tests/vm) */
+	if (!uname(&u))
+		info("kernel %s", u.release);
 	for (int i = 0; i < app->stats.nhooks; i++)
 		info("hook %-13s %s", app->stats.hook[i],
 		     app->stats.mechanism[i] ? app->stats.mechanism[i] : "unavailable");

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# End-to-end on other kernels: the kernel matrix (tests/vm). Boots Debian's 6.1 kernel under
+# QEMU (TCG) with an initramfs holding the static rsttrace, the static scenario generator and
+# busybox, runs every loopback scenario under `rsttrace --events -j` and `rsttrace -j` per
+# probe family, and checks the serial log against tests/vm/expect/6.1.txt. The same run on
+# this machine's kernel is checked against tests/vm/expect/<major.minor>.txt when there is
+# one. Needs qemu-system-x86_64 and busybox-static (tests/install-deps.sh); without qemu it
+# reports nothing and exits 0. Env: VM_ACCEL=kvm on a runner with real KVM, VM_TIMEOUT.
+. "$(dirname "$0")/lib.sh"
+VM=$ROOT/tests/vm
+OUT=$ROOT/.output/vm
+
+# a base port with the next 9 free too (scenarios.sh uses one port per scenario)
+free_base() {
+	python3 -c '
+import socket
+for _ in range(50):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); base = s.getsockname()[1]; s.close()
+    try:
+        for p in range(base, base + 10):
+            for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+                t = socket.socket(fam); t.bind((addr, p)); t.close()
+    except OSError:
+        continue
+    print(base); break'
+}
+
+host_run() {
+	local k expect base
+	k=$(uname -r | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
+	expect=$VM/expect/$k.txt
+	if [ ! -f "$expect" ]; then
+		echo "no $expect: this kernel's run skipped (the other e2e tests cover it)"
+		return
+	fi
+	base=$(free_base)
+	# shellcheck disable=SC2046
+	"$VM/scenarios.sh" "$RT" "$SCEN" "$WORK" "$base" $(sed -n 's/^families //p' "$expect") \
+		>"$WORK/host.log" 2>&1
+	"$VM/check.sh" "$WORK/host.log" "$expect" "host $k" || FAILED=1
+}
+
+vm_run() {
+	local k=6.1 vmlinuz expect=$VM/expect/6.1.txt log=$WORK/vm-6.1.log t0
+	for f in "$OUT/rsttrace" "$OUT/scen"; do
+		[ -x "$f" ] || { fail "vm $k: static binaries" "$f missing: make vmtest builds it"; return; }
+	done
+	if ! vmlinuz=$("$VM/fetch-kernel.sh" "$OUT" 2>"$WORK/fetch.err"); then
+		fail "vm $k: kernel" "$(cat "$WORK/fetch.err")"
+		return
+	fi
+	# shellcheck disable=SC2046
+	if ! "$VM/mkinitramfs.sh" "$WORK/initrd.gz" "$OUT/rsttrace" "$OUT/scen" \
+		$(sed -n 's/^families //p' "$expect") 2>"$WORK/initrd.err"; then
+		fail "vm $k: initramfs" "$(cat "$WORK/initrd.err")"
+		return
+	fi
+	t0=$(date +%s)
+	"$VM/run-vm.sh" "$vmlinuz" "$WORK/initrd.gz" "$log"
+	check "vm $k: the guest ran to the end ($(basename "$vmlinuz"), $(($(date +%s) - t0)) s)" \
+		grep -q 'VMTEST: done' "$log"
+	"$VM/check.sh" "$log" "$expect" "vm $k" || FAILED=1
+}
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "no qemu-system-x86_64 (tests/install-deps.sh installs it): kernel matrix skipped"
+	exit 0
+fi
+host_run
+vm_run
+exit $FAILED
