@@ -31,10 +31,16 @@ void clock_map_calibrate(struct clock_map *c)
 
 static void split(const struct clock_map *c, __u64 mono_ns, time_t *sec, long *usec)
 {
-	__s64 real = (__s64)mono_ns + c->mono_to_real_ns;
+	/* added unsigned: a corrupt recording's time must not be a signed overflow (found by
+	 * tests/fuzz, input kept in tests/fuzz/regress/); before 1970 the remainder is negative */
+	__s64 real = (__s64)(mono_ns + (__u64)c->mono_to_real_ns);
 
 	*sec = real / 1000000000LL;
 	*usec = (real % 1000000000LL) / 1000;
+	if (*usec < 0) {
+		*sec -= 1;
+		*usec += 1000000;
+	}
 }
 
 void clock_format_rfc3339(const struct clock_map *c, __u64 mono_ns, char *buf, size_t len)

@@ -9,11 +9,25 @@
 #   scenarios.events.txt    -r scenarios.rec --events (text; TZ=UTC)
 #   scenarios.txt           -r scenarios.rec (text timelines; TZ=UTC)
 #   scenarios.P18878.json   -r scenarios.rec -j -P 18878 (the user-space filter)
+# --outputs-only: keep the recording, regenerate the expected outputs (no root): after an
+# intended change of the output, reviewed with git diff.
 set -eu
 cd "$(dirname "$0")"
 ROOT=$(cd ../.. && pwd)
 RT=$ROOT/rsttrace
 SCEN=$ROOT/.output/scen
+
+outputs() {
+	"$RT" -r scenarios.rec -j >scenarios.json
+	TZ=UTC "$RT" -r scenarios.rec --events >scenarios.events.txt 2>/dev/null
+	TZ=UTC "$RT" -r scenarios.rec >scenarios.txt 2>/dev/null
+	"$RT" -r scenarios.rec -j -P 18878 >scenarios.P18878.json
+	echo "golden: $(jq -c 'select(.type=="timeline") | .verdict.code' scenarios.json | tr '\n' ' ')"
+}
+if [ "${1:-}" = --outputs-only ]; then
+	outputs
+	exit 0
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkfifo "$tmp/err"
@@ -33,8 +47,4 @@ wait $pid
 cmp "$tmp/live.json" "$tmp/replay.json"
 cp "$tmp/rec" scenarios.rec
 cp "$tmp/live.json" scenarios.live.json
-cp "$tmp/replay.json" scenarios.json
-TZ=UTC "$RT" -r scenarios.rec --events >scenarios.events.txt 2>/dev/null
-TZ=UTC "$RT" -r scenarios.rec >scenarios.txt 2>/dev/null
-"$RT" -r scenarios.rec -j -P 18878 >scenarios.P18878.json
-echo "golden: $(jq -c 'select(.type=="timeline") | .verdict.code' scenarios.json | tr '\n' ' ')"
+outputs
