@@ -7,10 +7,11 @@ set -eu
 # JSON), python3, iproute2 (netns), util-linux (setpriv), curl, nginx-light and golang-go
 # (the incident's real servers), procps (pgrep), python3-jsonschema (every JSON line checked
 # against schema/, by /usr/bin/python3), groff-base and man-db (the man page lint);
-# qemu-system-x86 and busybox-static (the kernel matrix, tests/vm: Debian's 6.1 in a VM)
+# qemu-system-x86 and busybox-static (the kernel matrix, tests/vm: Debian's 6.1 in a VM);
+# libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz, test_fuzz.sh)
 PKGS="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config jq python3 iproute2
 util-linux curl nginx-light golang-go procps python3-jsonschema groff-base man-db
-qemu-system-x86 busybox-static $*"
+qemu-system-x86 busybox-static libclang-rt-dev $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
