@@ -374,6 +374,8 @@ static int timeline_text(struct emitter *e, const struct timeline_view *tl)
 
 int emit_timeline(struct emitter *e, const struct timeline_view *tl)
 {
+	if (e->sink)
+		return e->sink(e->sink_ctx, tl->verdict_code, &tl->end[0], &tl->end[1], 1);
 	return e->mode == EMIT_JSON ? timeline_json(e, tl) : timeline_text(e, tl);
 }
 
@@ -384,6 +386,8 @@ int emit_flood(struct emitter *e, const char *code, const struct end_view *a,
 	char t0[40], t1[40];
 	struct end_view ends[2] = { *a, *b };
 
+	if (e->sink)
+		return e->sink(e->sink_ctx, code, a, b, count);
 	if (e->mode == EMIT_TEXT) {
 		fprintf(e->f, "%s x %llu more, like the one above, in %.3f s: ", code, count,
 			(last - first) / 1e9);
@@ -405,4 +409,88 @@ int emit_flood(struct emitter *e, const char *code, const struct end_view *a,
 	json_str(&e->json, "example", example);
 	json_object_end(&e->json);
 	return finish_record(e);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* summary tables (--summary)                                                            */
+
+static void summary_row(struct emitter *e, const struct summary_row *r)
+{
+	if (e->mode == EMIT_JSON)
+		json_object_begin(&e->json, NULL);
+	else
+		fputs("  ", e->f);
+	put_u64(e, "count", COLUMN(8), true, r->count);
+	put_str(e, "verdict", COLUMN(24), r->code);
+	if (r->several_pids && e->mode == EMIT_JSON) {
+		json_null(&e->json, "pid");
+		json_strn(&e->json, "comm", r->a.owner.comm, sizeof(r->a.owner.comm));
+	} else if (r->several_pids) {
+		char buf[24];
+
+		snprintf(buf, sizeof(buf), "*/%.*s", (int)sizeof(r->a.owner.comm), r->a.owner.comm);
+		for (unsigned char *c = (unsigned char *)buf; *c; c++)
+			if (*c < 0x20 || *c >= 0x7f)
+				*c = '?';
+		put_str(e, "process", COLUMN(22), buf);
+	} else {
+		put_task(e, "pid", "comm", "process", COLUMN(22), r->a.has_owner, &r->a.owner);
+	}
+	if (e->mode == EMIT_JSON) {
+		json_str(&e->json, "addr", r->a.addr[0] ? r->a.addr : NULL);
+		json_end(e, "peer", &r->b);
+		json_object_end(&e->json);
+		return;
+	}
+	put_endpoint(e, "peer_addr", "peer_port", strchr(r->b.addr, ':') ? RT_FAMILY_IPV6 :
+		     RT_FAMILY_IPV4, r->b.addr, r->b.port);
+	put_task(e, "peer_pid", "peer_comm", "peer", COLUMN(22), r->b.has_owner, &r->b.owner);
+	fputc('\n', e->f);
+}
+
+static void summary_head_text(struct emitter *e, const struct summary_view *s)
+{
+	char t[40];
+
+	clock_format_tod(e->clock, s->end_ns, t, sizeof(t));
+	fprintf(e->f, "rsttrace summary at %s: %llu incidents in the last %.1f s, %llu since "
+		"the start\n", t, s->incidents, (s->end_ns - s->start_ns) / 1e9, s->total);
+	if (s->nrows)
+		fprintf(e->f, "  %-8s %-24s %-22s %-24s %s\n", "COUNT", "VERDICT", "PROCESS", "PEER",
+			"PEER PROCESS");
+}
+
+int emit_summary(struct emitter *e, const struct summary_view *s)
+{
+	char t[40];
+
+	if (e->mode == EMIT_TEXT) {
+		summary_head_text(e, s);
+	} else {
+		clock_format_rfc3339(e->clock, s->end_ns, t, sizeof(t));
+		json_object_begin(&e->json, NULL);
+		json_str(&e->json, "type", "summary");
+		json_str(&e->json, "time", t);
+		json_double(&e->json, "interval_s", (s->end_ns - s->start_ns) / 1e9, 3);
+		json_u64(&e->json, "incidents", s->incidents);
+		json_u64(&e->json, "total", s->total);
+		json_array_begin(&e->json, "rows");
+	}
+	for (int i = 0; i < s->nrows; i++)
+		summary_row(e, &s->rows[i]);
+	if (e->mode == EMIT_JSON) {
+		json_array_end(&e->json);
+		json_u64(&e->json, "rows_more", s->rows_more);
+		json_u64(&e->json, "incidents_more", s->incidents_more);
+		json_u64(&e->json, "untracked", s->untracked);
+		json_object_end(&e->json);
+		return finish_record(e);
+	}
+	if (s->rows_more)
+		fprintf(e->f, "  ... %llu more rows: %llu incidents\n", s->rows_more,
+			s->incidents_more);
+	if (s->untracked)
+		fprintf(e->f, "  ... %llu incidents past the table's bound (rows not kept)\n",
+			s->untracked);
+	return finish_record(e); /* the blank line that separates tables */
 }

@@ -15,6 +15,11 @@ enum emit_mode {
 	EMIT_JSON,
 };
 
+/* --summary: where timelines and floods go instead of the output (user/summary.c): the
+ * incident's verdict, its two ends, and how many incidents it stands for */
+typedef int (*incident_sink_fn)(void *ctx, const char *code, const struct end_view *a,
+				const struct end_view *b, unsigned long long count);
+
 struct emitter {
 	enum emit_mode mode;
 	FILE *f;
@@ -22,6 +27,31 @@ struct emitter {
 	bool header_done;                   /* text: column header printed */
 	const struct clock_map *clock;
 	const struct reason_names *reasons;
+	incident_sink_fn sink;              /* NULL: print timelines and floods */
+	void *sink_ctx;
+};
+
+/* One row of a summary table: incidents of one verdict between one program (the a end's
+ * process name: the connecting side; its port not part of it) and one peer (the b end's
+ * address and port). */
+struct summary_row {
+	const char *code;
+	struct end_view a, b;
+	bool several_pids;                  /* a.owner.pid is only the last of them */
+	unsigned long long count;
+};
+
+/* One interval's table, rows most frequent first. incidents = the rows' counts +
+ * incidents_more + untracked: nothing is left out without being counted. */
+struct summary_view {
+	__u64 start_ns, end_ns;             /* the interval, monotonic */
+	unsigned long long incidents;       /* in the interval */
+	unsigned long long total;           /* since the start */
+	const struct summary_row *rows;
+	int nrows;
+	unsigned long long rows_more;       /* rows beyond the ones shown */
+	unsigned long long incidents_more;  /* their incidents */
+	unsigned long long untracked;       /* incidents past the table's bound: rows unknown */
 };
 
 /* what the stats record reports */
@@ -66,6 +96,7 @@ int emit_flush(struct emitter *e);
 int emit_event(struct emitter *e, const struct event *ev);
 int emit_stats(struct emitter *e, const struct emit_stats *s);
 int emit_timeline(struct emitter *e, const struct timeline_view *tl);
+int emit_summary(struct emitter *e, const struct summary_view *s);
 /* count more incidents like one already printed (same verdict, process and peer) within a
  * window, reported together: first and last are monotonic ns */
 int emit_flood(struct emitter *e, const char *code, const struct end_view *a,

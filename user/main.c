@@ -97,6 +97,7 @@ static int start_pipeline(struct app *app)
 		.rec = app->rec,
 		.ask_owner = tracer_owner_of,
 		.ask_ctx = &app->tracer,
+		.summary_s = app->opts.summary_s,
 	};
 
 	return pipeline_init(&app->pipe, &cfg);

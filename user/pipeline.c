@@ -46,7 +46,16 @@ int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
 	jc.owner_of = owner_of;
 	jc.owner_ctx = p;
 	p->joiner = joiner__new(&jc, cfg->out);
-	return p->joiner ? 0 : -1;
+	if (!p->joiner)
+		return -1;
+	if (cfg->summary_s > 0) {
+		p->summary = summary__new((__u64)(cfg->summary_s * 1e9), cfg->out);
+		if (!p->summary)
+			return -1;
+		cfg->out->sink = summary__count;
+		cfg->out->sink_ctx = p->summary;
+	}
+	return 0;
 }
 
 /* Recording: the joiner may ask the kernel who owns the peer of a loss (joiner.c,
@@ -104,7 +113,9 @@ int pipeline_tick(struct pipeline *p, __u64 now_ns, unsigned long long lost)
 		rec_write(p->cfg.rec, REC_TICK, &t, sizeof(t));
 		rec_flush(p->cfg.rec);
 	}
-	return p->joiner ? joiner__tick(p->joiner, now_ns) : 0;
+	if (!p->joiner)
+		return 0;
+	return joiner__tick(p->joiner, now_ns) ?: (p->summary ? summary__tick(p->summary, now_ns) : 0);
 }
 
 int pipeline_end_recording(struct pipeline *p, __u64 now_ns, unsigned long long lost)
@@ -125,6 +136,8 @@ int pipeline_flush(struct pipeline *p)
 	if (!p->joiner)
 		return 0;
 	err = joiner__flush(p->joiner);
+	if (!err && p->summary)
+		err = summary__finish(p->summary);
 	joiner__stats(p->joiner, &js);
 	p->cfg.stats->timelines = js.timelines;
 	p->cfg.stats->evicted = js.evicted;
@@ -141,4 +154,8 @@ void pipeline_free(struct pipeline *p)
 {
 	joiner__free(p->joiner);
 	p->joiner = NULL;
+	if (p->summary)
+		p->cfg.out->sink = NULL;
+	summary__free(p->summary);
+	p->summary = NULL;
 }

@@ -11,6 +11,7 @@
 #include "joiner.h"
 #include "record.h"
 #include "replay_filter.h"
+#include "summary.h"
 
 typedef bool (*owner_fn)(void *ctx, const struct rt_tuple *t, struct rt_task *out);
 
@@ -23,6 +24,7 @@ struct pipeline_config {
 	struct rec_writer *rec;            /* -w; NULL: not recording */
 	owner_fn ask_owner;                /* the kernel's owner map; NULL in a replay */
 	void *ask_ctx;
+	double summary_s;                  /* --summary interval; 0: timelines are printed */
 };
 
 #define PIPELINE_ANSWERS 1024
@@ -30,6 +32,7 @@ struct pipeline_config {
 struct pipeline {
 	struct pipeline_config cfg;
 	struct joiner *joiner;             /* NULL with --events */
+	struct summary *summary;           /* --summary: counts the timelines out's sink gets */
 	/* the kernel's answers about peers' owners, recorded before the event that needs
 	 * them: the joiner asks here, live and in a replay alike */
 	struct rec_owner answers[PIPELINE_ANSWERS];

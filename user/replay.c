@@ -246,6 +246,7 @@ static int start(struct replay *r, FILE *out)
 	pc.out = &r->out;
 	pc.stats = &r->stats;
 	pc.events = r->o->events;
+	pc.summary_s = r->o->summary_s; /* the recording's ticks drive the tables */
 	pc.reasons = &r->reasons;
 	pc.filter = r->filter;
 	if (oom || pipeline_init(&r->pipe, &pc)) {
