@@ -22,7 +22,7 @@ struct rf_pid {
 
 struct replay_filter {
 	struct rt_options o;
-	bool ports_on, task_on;
+	bool sock_on, task_on;     /* -P or --netns; -p or -c */
 	struct rf_sock socks[RF_SOCKS];
 	struct rf_pid cause_pids[RF_PIDS];
 	struct rf_pid sigpipe[RF_PIDS];
@@ -97,6 +97,15 @@ static __u32 owner_pid(struct replay_filter *f, const struct rt_event *e)
 	return s && s->has_owner ? s->pid : 0;
 }
 
+/* sk_wanted(): every socket filter given matches (the ports, the recorded netns) */
+static bool sock_wanted(const struct replay_filter *f, const struct rt_event *e)
+{
+	bool ports = !f->o.nports || options_port_wanted(&f->o, e->tuple.sport) ||
+		     options_port_wanted(&f->o, e->tuple.dport);
+
+	return ports && (!f->o.netns || e->tuple.netns == f->o.netns);
+}
+
 /* port_scope()/cause_pid(); a SIGPIPE has no socket: sigpipe_armed decides */
 static bool port_scope(struct replay_filter *f, struct rt_event *e, bool *matched)
 {
@@ -104,15 +113,14 @@ static bool port_scope(struct replay_filter *f, struct rt_event *e, bool *matche
 	__u32 armed;
 
 	*matched = false;
-	if (!f->ports_on)
+	if (!f->sock_on)
 		return true;
 	if (e->kind == RT_SIGPIPE) {
 		armed = pid_get(f->sigpipe, e->owner.pid);
 		e->flags |= armed & RT_F_CAUSE;
 		return armed != 0;
 	}
-	if (options_port_wanted(&f->o, e->tuple.sport) ||
-	    options_port_wanted(&f->o, e->tuple.dport)) {
+	if (sock_wanted(f, e)) {
 		*matched = true;
 		return true;
 	}
@@ -175,7 +183,7 @@ struct replay_filter *replay_filter_new(const struct rt_options *o, bool *oom)
 	struct replay_filter *f;
 
 	*oom = false;
-	if (!o->nports && !o->npids && !o->comm[0])
+	if (!o->nports && !o->netns && !o->npids && !o->comm[0])
 		return NULL;
 	f = calloc(1, sizeof(*f));
 	if (!f) {
@@ -183,7 +191,7 @@ struct replay_filter *replay_filter_new(const struct rt_options *o, bool *oom)
 		return NULL;
 	}
 	f->o = *o;
-	f->ports_on = o->nports > 0;
+	f->sock_on = o->nports > 0 || o->netns;
 	f->task_on = o->npids || o->comm[0];
 	return f;
 }

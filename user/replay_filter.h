@@ -1,12 +1,14 @@
-/* replay_filter.h - -p, -P and -c applied in user space to a recording, with the kernel's
- * semantics (bpf/rsttrace.bpf.c: owner_resolve, port_scope, cause_pid, owner_learn, on_signal):
+/* replay_filter.h - -p, -P, -c and --netns applied in user space to a recording, with the
+ * kernel's semantics (bpf/rsttrace.bpf.c: owner_resolve, sk_wanted, port_scope, cause_pid,
+ * owner_learn, on_signal):
  * - -p/-c: an event passes when its owner, or the task whose syscall ran it (the trigger),
  *   is wanted; a SIGPIPE when its process is wanted;
- * - -P: an event passes when its local or remote port is listed, or its socket matched
- *   before (the kernel zeroes a tuple on a linger close); otherwise, when the socket's owner
- *   owns a wanted socket (learnt in its own syscall), it passes flagged RT_F_CAUSE: kept as a
- *   possible cause, never printed on its own; a SIGPIPE passes when a write or pending error
- *   that passed armed it, and inherits its flag.
+ * - -P, --netns: an event passes when its local or remote port is listed and it is in that
+ *   network namespace (the recorded tuple's), or its socket matched before (the kernel zeroes
+ *   a tuple on a linger close); otherwise, when the socket's owner owns a wanted socket
+ *   (learnt in its own syscall), it passes flagged RT_F_CAUSE: kept as a possible cause,
+ *   never printed on its own; a SIGPIPE passes when a write or pending error that passed
+ *   armed it, and inherits its flag.
  * Every table is bounded (direct-mapped: a newer entry replaces an older one, as the
  * kernel's LRU maps forget). A recording holds only what its own filters let through: a
  * replay filter narrows it, it cannot bring back what was not recorded. */

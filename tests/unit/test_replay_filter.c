@@ -162,8 +162,32 @@ static void test_both(void)
 	replay_filter_free(f);
 }
 
+static void test_netns(void)
+{
+	struct rt_options o = { .netns = 4026531840u };
+	struct replay_filter *f;
+	struct rt_event e;
+	bool oom;
+
+	f = replay_filter_new(&o, &oom);
+	e = ev(RT_CLOSE, RT_CTX_TASK, 42, 1, 2, 1);
+	e.tuple.netns = 4026531840u;
+	CHECK("--netns: the recorded namespace matches", replay_filter_pass(f, &e));
+	e = ev(RT_CLOSE, RT_CTX_TASK, 43, 1, 2, 2);
+	e.tuple.netns = 4026532000u;
+	CHECK("--netns: another namespace, another process: dropped", !replay_filter_pass(f, &e));
+	replay_filter_free(f);
+	port(&o, 8878);
+	f = replay_filter_new(&o, &oom);
+	e = ev(RT_CLOSE, RT_CTX_TASK, 43, 8878, 2, 3);
+	e.tuple.netns = 4026532000u;
+	CHECK("--netns and -P: the port in another namespace: dropped", !replay_filter_pass(f, &e));
+	replay_filter_free(f);
+}
+
 int main(void)
 {
+	test_netns();
 	test_none();
 	test_ports();
 	test_learning_in_process_context();
