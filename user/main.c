@@ -286,8 +286,11 @@ static int run(struct app *app)
 		warn("%s", err);
 		return RT_EXIT_RUNTIME;
 	}
-	/* the last privileged step is done: from here on only the fds held (privilege.h) */
-	if (privilege_drop_all(err, sizeof(err))) {
+	/* the last privileged step is done: from here on only the fds held (privilege.h); the
+	 * loss counter's map is the one look-up that must keep working */
+	if (privilege_drop_all(bpf_map__fd(bpf_object__find_map_by_name(
+				       tracer_object(&app->tracer), "lost")),
+			       err, sizeof(err))) {
 		warn("%s", err);
 		return RT_EXIT_RUNTIME;
 	}

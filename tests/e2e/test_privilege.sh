@@ -4,6 +4,7 @@
 # capability at all (CapEff/CapPrm/CapInh/CapAmb 0, NoNewPrivs 1) and still reports resets
 # from the file descriptors it kept.
 . "$(dirname "$0")/lib.sh"
+jq_quiet() { jq "$@" >/dev/null; } # a check on jq's exit status only
 
 # runtime_error NAME WANT CMD...: exit 1, WANT on stderr, nothing on stdout
 runtime_error() {
@@ -79,7 +80,7 @@ if rt_start root -j -v -P "$port"; then
 	tl_true "still joins both ends (owners from the maps) after the drop" \
 		"any(\$tl[]; .verdict.code == \"abort_unread_data\" and .conn.a.pid == $(scen_pid "$WORK/unr.scen" cli) and .conn.b.pid == $(scen_pid "$WORK/unr.scen" srv))"
 	check "stats line at exit (the loss counter read from its map)" \
-		jq -e -s 'map(select(.type == "stats")) | length == 1 and (.[0].lost | type) == "number"' "$RT_OUT" >/dev/null
+		jq_quiet -e -s 'map(select(.type == "stats")) | length == 1 and (.[0].lost | type) == "number"' "$RT_OUT"
 else
 	fail "root: ready line" "$(cat "$RT_ERR")"
 fi
