@@ -185,7 +185,8 @@ SLOPE=$(awk '$1 >= 60 && $2 != "" {n++; sx += $1; sy += $2; sxy += $1 * $2; sxx 
 	echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: other work ran too)."
 	echo
 	echo "Command: \`SOAK_SECONDS=$SOAK_SECONDS SAMPLE_SECS=$SAMPLE_SECS CYCLE_SECS=$CYCLE_SECS bench/soak.sh\`;"
-	echo "rsttrace: \`rsttrace $RT_ARGS\` (timeline mode, JSON, the soak's ports)."
+	echo "rsttrace: \`rsttrace $RT_ARGS\` (timeline mode, JSON, the soak's ports), built $(date -u -r "$RT" +%Y-%m-%dT%H:%M:%SZ)"
+	echo "in a tree at commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- user bpf 2>/dev/null || echo ' (with uncommitted changes in user/ or bpf/)')."
 	echo "Churn, one cycle every $CYCLE_SECS s: \`wrk -t1 -c4 -d1s -H 'Connection: close'\` against"
 	echo "nginx $(nginx -v 2>&1 | sed 's/.*version: //'), \`rstgen -s 0.2\` (connects to a closed port), and scen"
 	echo "refused, unread, linger, wapc, keepalive once each."
