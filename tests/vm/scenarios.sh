@@ -79,22 +79,29 @@ run_scenarios() {
 run_family() {
 	local fam=$1 P ev tl m
 	P=$(ports)
+	# one after the other: on 6.1 under TCG two instances attaching fentry programs at the
+	# same time once soft-locked both vCPUs (trampoline updates racing); tl= keeps stop happy
 	"$RT" --events -j -v -P "$P" --probes "$fam" >"$W/$fam.events" 2>"$W/$fam.events.err" &
 	ev=$!
-	"$RT" -j -v -P "$P" --probes "$fam" >"$W/$fam.timelines" 2>"$W/$fam.timelines.err" &
-	tl=$!
-	if wait_ready "$W/$fam.events.err" $ev && wait_ready "$W/$fam.timelines.err" $tl; then
+	tl=
+	if wait_ready "$W/$fam.events.err" $ev; then
+		"$RT" -j -v -P "$P" --probes "$fam" >"$W/$fam.timelines" 2>"$W/$fam.timelines.err" &
+		tl=$!
+	fi
+	if [ -n "$tl" ] && wait_ready "$W/$fam.timelines.err" $tl; then
 		run_scenarios "$fam"
 	else
 		echo "VMTEST: family $fam not ready"
 	fi
 	stop $ev
 	echo "VMTEST: rsttrace $fam events exit=$?"
-	stop $tl
-	echo "VMTEST: rsttrace $fam timelines exit=$?"
+	if [ -n "$tl" ]; then
+		stop $tl
+		echo "VMTEST: rsttrace $fam timelines exit=$?"
+	fi
 	for m in events timelines; do
-		sed "s/^/VMOUT $fam $m /" "$W/$fam.$m"
-		sed "s/^/VMLOG $fam $m /" "$W/$fam.$m.err"
+		sed "s/^/VMOUT $fam $m /" "$W/$fam.$m" 2>/dev/null
+		sed "s/^/VMLOG $fam $m /" "$W/$fam.$m.err" 2>/dev/null
 	done
 	echo "VMTEST: family $fam done"
 }
