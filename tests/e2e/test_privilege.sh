@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end: privileges. Without the capabilities it needs, or without the kernel's BTF,
-# rsttrace exits 1 saying what is missing; with them, once its ready line is out it holds no
+# End-to-end: privileges and runtime failures. Without the capabilities it needs, without the
+# kernel's BTF, or with a forced probe family the kernel lacks, rsttrace exits 1 saying what is
+# missing; with them, once its ready line is out it holds no
 # capability at all (CapEff/CapPrm/CapInh/CapAmb 0, NoNewPrivs 1) and still reports resets
 # from the file descriptors it kept.
 . "$(dirname "$0")/lib.sh"
@@ -45,6 +46,16 @@ for d in /sys/kernel/btf /boot "/lib/modules/$(uname -r)" "/usr/lib/modules/$(un
 done
 runtime_error "no BTF: exit 1 saying so" "cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): not found; rsttrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y" \
 	unshare -m --propagation private sh -c "$hide exec '$RT' -d 1"
+
+# ---- a probe family the kernel does not have: exit 1 naming the hook, the family and why ------
+
+if [ ! -e /sys/bus/event_source/devices/kprobe ]; then
+	runtime_error "--probes kprobe without kprobes: exit 1 saying why" \
+		"rsttrace: --probes kprobe: send_reset cannot use kprobe: no kprobe PMU (/sys/bus/event_source/devices/kprobe): kernel without CONFIG_KPROBES" \
+		"$RT" --probes kprobe -d 1
+else
+	echo "SKIP --probes kprobe: this kernel has kprobes"
+fi
 
 # ---- least privilege once tracing ------------------------------------------------------------
 
