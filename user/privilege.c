@@ -74,7 +74,7 @@ static int drop_bounding_set(int keep)
 	return dropped;
 }
 
-/* Does a look-up on map_fd still work without any capability? Before 6.5 the kernel checked
+/* Does a look-up on map_fd still work without any capability? Before 5.19 the kernel checked
  * CAP_BPF (or CAP_SYS_ADMIN) on every bpf() command, look-ups included, whenever
  * kernel.unprivileged_bpf_disabled is set (Debian's default). Tried for real in a child that
  * drops everything, as the probes are: what the kernel does, not its version. */

@@ -9,7 +9,7 @@
 /* Set no_new_privs, clear the ambient set, drop the bounding set (when CAP_SETPCAP allows),
  * then empty the effective, permitted and inheritable sets, and check that they are empty.
  * map_fd is a map rsttrace reads later: where the kernel refuses look-ups without a
- * capability (before 6.5 with kernel.unprivileged_bpf_disabled set), that one capability
+ * capability (before 5.19 with kernel.unprivileged_bpf_disabled set), that one capability
  * (CAP_BPF, else CAP_SYS_ADMIN) is kept in the effective and permitted sets, so that the
  * loss counter is never read as 0 silently. Call it after the last step that needs a
  * privilege (load, attach, ring buffer, -w file, any start-up scan). 0, or -1 with what
