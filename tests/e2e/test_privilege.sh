@@ -96,6 +96,52 @@ else
 	fail "root: ready line" "$(cat "$RT_ERR")"
 fi
 
+# a kernel that refuses map look-ups without CAP_BPF (before 5.19, with
+# kernel.unprivileged_bpf_disabled set), played by a seccomp filter that answers EPERM to
+# BPF_MAP_GET_NEXT_KEY, the look-up rsttrace tries in a child without capabilities: it must
+# keep CAP_BPF alone, and still read its maps and report
+cat >"$WORK/seccomp_exec.py" <<'PY'
+# seccomp_exec.py PROGRAM ARGS...: exec PROGRAM with bpf(BPF_MAP_GET_NEXT_KEY) -> EPERM (x86_64)
+import ctypes, os, struct, sys
+LD_ABS, JEQ, RET = 0x20, 0x15, 0x06
+prog = [(LD_ABS, 0, 0, 4), (JEQ, 0, 4, 0xc000003e),   # arch: x86_64, else allow
+        (LD_ABS, 0, 0, 0), (JEQ, 0, 2, 321),          # nr: bpf, else allow
+        (LD_ABS, 0, 0, 16), (JEQ, 1, 0, 4),           # cmd: BPF_MAP_GET_NEXT_KEY -> EPERM
+        (RET, 0, 0, 0x7fff0000), (RET, 0, 0, 0x00050001)]
+buf = ctypes.create_string_buffer(b"".join(struct.pack("<HBBI", *i) for i in prog))
+class Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+fp = Fprog(len(prog), ctypes.addressof(buf))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(22, 2, ctypes.byref(fp), 0, 0):  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+if [ "$(uname -m)" = x86_64 ]; then
+	port=$(free_port)
+	RT_SAVED=$RT
+	RT="$WORK/rt-seccomp"
+	printf '#!/bin/sh\nexec python3 %s %s "$@"\n' "$WORK/seccomp_exec.py" "$RT_SAVED" >"$RT"
+	chmod +x "$RT"
+	if rt_start seccomp -j -v -P "$port"; then
+		cap_bpf=0000008000000000 # bit 39
+		check "look-ups need CAP_BPF: CapEff and CapPrm are CAP_BPF alone" \
+			test "$(status_field "$RT_PID" CapEff) $(status_field "$RT_PID" CapPrm)" = "$cap_bpf $cap_bpf"
+		check "look-ups need CAP_BPF: CapInh, CapAmb 0, NoNewPrivs 1" \
+			test "$(status_field "$RT_PID" CapInh) $(status_field "$RT_PID" CapAmb) $(status_field "$RT_PID" NoNewPrivs)" = "0000000000000000 0000000000000000 1"
+		check "look-ups need CAP_BPF: -v says why CAP_BPF stays" \
+			grep -q '^rsttrace: dropped every capability but CAP_BPF (this kernel checks it on map look-ups)' "$RT_ERR"
+		"$SCEN" refused "$port" >"$WORK/sec.scen" 2>&1
+		rt_stop
+		check "look-ups need CAP_BPF: exit 0" test "$?" = 0
+		tl_true "look-ups need CAP_BPF: reports the refused connection" \
+			"any(\$tl[]; .verdict.code == \"refused\" and .conn.b.port == $port)"
+	else
+		fail "look-ups need CAP_BPF: ready line" "$(cat "$RT_ERR")"
+	fi
+	RT=$RT_SAVED
+fi
+
 # started with exactly CAP_BPF and CAP_PERFMON (no CAP_SETPCAP: the bounding set cannot be
 # dropped, no_new_privs makes that harmless): it works, then holds nothing
 port=$(free_port)
