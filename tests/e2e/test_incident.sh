@@ -28,6 +28,10 @@ load_run() {
 	. "$1/ports"
 	# shellcheck disable=SC1091
 	. "$1/pids"
+	# the run's rsttrace has exited: keep its pid apart from lib.sh's RT_PID, which the
+	# cleanup would kill (by then perhaps another process's pid)
+	RUN_RT_PID=$RT_PID
+	RT_PID=
 	RT_OUT=$1/rsttrace.out
 	WK=$NGINX_WORKER_PID
 	GWP=$GW_PID
@@ -57,7 +61,7 @@ incident_run() {
 	pass "$tag: the run went as planned (gateway, nginx and rsttrace ready, response written)"
 	load_run "$dir"
 	alive=
-	for p in $GW_PID $NGINX_MASTER_PID $NGINX_WORKER_PID $CURL_PID $RT_PID; do
+	for p in $GW_PID $NGINX_MASTER_PID $NGINX_WORKER_PID $CURL_PID $RUN_RT_PID; do
 		kill -0 "$p" 2>/dev/null && alive="$alive $p"
 	done
 	check "$tag: every process of the run has exited" test -z "$alive"
