@@ -164,6 +164,37 @@ else
 	fail "killed: ready line" "$(cat "$RT_ERR")"
 fi
 
+# ---- the incident (nginx -> Go gateway, tests/e2e/incident/run.sh) -------------------------
+# the cause comes from another connection and its actor from the kernel's owner answers:
+# the replay must name them as the live run did. Then an unfiltered recording replayed with
+# -P: the user-space filter must keep the cause, as the kernel filter does.
+INC=$ROOT/tests/e2e/incident
+if timeout -s TERM 60 "$INC/run.sh" off "$WORK/inc" -j -w "$WORK/inc.rec" -P @GW_PORT@ \
+	>"$WORK/inc.log" 2>&1; then
+	"$RT" -r "$WORK/inc.rec" -j >"$WORK/inc-replay.json"
+	check "incident: replay prints the live run's output, byte for byte" \
+		cmp -s "$WORK/inc/rsttrace.out" "$WORK/inc-replay.json"
+	RT_OUT=$WORK/inc-replay.json
+	tl_true "incident: replay names the verdict and the client that started it" \
+		'any($tl[]; .verdict.code == "client_abort_propagated" and .caused_by.comm == "curl")'
+else
+	fail "incident run (recorded -P)" "$(tail -5 "$WORK/inc.log")"
+fi
+if timeout -s TERM 60 "$INC/run.sh" off "$WORK/inc2" -j -w "$WORK/inc2.rec" \
+	>"$WORK/inc2.log" 2>&1; then
+	. "$WORK/inc2/ports"
+	"$RT" -r "$WORK/inc2.rec" -j -P "$GW_PORT" >"$WORK/inc2-replay.json"
+	RT_OUT=$WORK/inc2-replay.json
+	tl_true "incident, unfiltered recording replayed with -P GATEWAY: only the upstream timeline, with its cause" \
+		"(\$tl | length) == 1 and \$tl[0].verdict.code == \"client_abort_propagated\" and
+		 \$tl[0].caused_by.comm == \"curl\" and (\$tl[0].conn.b.port == $GW_PORT)"
+	"$RT" -r "$WORK/inc2.rec" -j >"$WORK/inc2-all.json"
+	check "incident, unfiltered recording: the full replay is the live output" \
+		cmp -s "$WORK/inc2/rsttrace.out" "$WORK/inc2-all.json"
+else
+	fail "incident run (recorded unfiltered)" "$(tail -5 "$WORK/inc2.log")"
+fi
+
 # ---- usage ---------------------------------------------------------------------------------
 for bad in "-w $WORK/x.rec" "--probes tracepoint" "--list-probes" "-d 1"; do
 	name=${bad%% *}
