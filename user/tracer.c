@@ -141,8 +141,15 @@ unsigned long long tracer_lost(const struct tracer *t)
 	{
 		__u64 per_cpu[ncpu];
 
-		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.lost), &zero, per_cpu))
+		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.lost), &zero, per_cpu)) {
+			static bool warned; /* once: the counter is read every few seconds */
+
+			if (!warned)
+				warn("cannot read the kernel's loss counter (%s): the lost counts "
+				     "shown are 0 but unknown", strerror(errno));
+			warned = true;
 			return 0;
+		}
 		for (int i = 0; i < ncpu; i++)
 			sum += per_cpu[i];
 	}
