@@ -51,7 +51,7 @@ free_port() {
 # rt_start NAME ARGS...: start rsttrace, stdout to $WORK/NAME.out, wait for the ready line on
 # stderr (read from a FIFO, bounded to 15 s). Returns non-zero if it never came.
 rt_start() {
-	local name=${1//\//_} line
+	local name=${1//\//_}
 	shift
 	RT_OUT=$WORK/$name.out
 	RT_ERR=$WORK/$name.err
@@ -59,15 +59,22 @@ rt_start() {
 	mkfifo "$WORK/$name.fifo"
 	"$RT" "$@" >"$RT_OUT" 2>"$WORK/$name.fifo" &
 	RT_PID=$!
-	exec 3<"$WORK/$name.fifo"
-	: >"$RT_ERR"
+	wait_ready "$WORK/$name.fifo" "$RT_ERR"
+}
+
+# wait_ready FIFO ERRFILE: copy rsttrace's stderr from FIFO to ERRFILE until its ready line
+# (bounded to 15 s), then keep copying in the background. Fails if the line never came.
+wait_ready() {
+	local line
+	exec 3<"$1"
+	: >"$2"
 	while IFS= read -r -t 15 -u 3 line; do
-		echo "$line" >>"$RT_ERR"
+		echo "$line" >>"$2"
 		case $line in "rsttrace: tracing"*) break ;; esac
 	done
-	cat <&3 >>"$RT_ERR" &
+	cat <&3 >>"$2" &
 	exec 3<&-
-	grep -q '^rsttrace: tracing' "$RT_ERR"
+	grep -q '^rsttrace: tracing' "$2"
 }
 
 # rt_stop: SIGINT, wait (bounded 10 s) and return rsttrace's exit status

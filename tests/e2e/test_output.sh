@@ -17,7 +17,7 @@ fi
 # status goes to $WORK/NAME.rc, its stderr to $WORK/NAME.err. Returns non-zero without a
 # ready line.
 start_piped() {
-	local name=$1 reader=$2 line
+	local name=$1 reader=$2
 	shift 2
 	mkfifo "$WORK/$name.fifo"
 	(
@@ -28,16 +28,10 @@ start_piped() {
 		echo "${PIPESTATUS[0]}" >"$WORK/$name.rc"
 	) &
 	PIPE_JOB=$!
-	exec 3<"$WORK/$name.fifo"
-	: >"$WORK/$name.err"
-	while IFS= read -r -t 15 -u 3 line; do
-		echo "$line" >>"$WORK/$name.err"
-		case $line in "rsttrace: tracing"*) break ;; esac
-	done
-	cat <&3 >>"$WORK/$name.err" &
-	exec 3<&-
+	wait_ready "$WORK/$name.fifo" "$WORK/$name.err"
+	local ready=$?
 	RT_PID=$(cat "$WORK/$name.pid")
-	grep -q '^rsttrace: tracing' "$WORK/$name.err"
+	return $ready
 }
 
 # wait_job PID SECONDS: wait for a background job, SIGKILL to rsttrace if it outlives the bound
