@@ -43,6 +43,24 @@ host_run() {
 	"$VM/check.sh" "$WORK/host.log" "$expect" "host $k" || FAILED=1
 }
 
+# boot VMLINUZ LOG: run the guest (tests/vm/run-vm.sh, bounded by VM_TIMEOUT); a soft lockup
+# on the console ends it at once instead of at the timeout. True when the guest finished.
+boot() {
+	local pid
+	"$VM/run-vm.sh" "$1" "$WORK/initrd.gz" "$2" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if grep -q 'soft lockup' "$2" 2>/dev/null; then
+			# run-vm.sh's timeout(1) passes the signal on to QEMU
+			pkill -TERM -P "$pid" -x timeout
+			break
+		fi
+		sleep 1
+	done
+	wait "$pid"
+	grep -q 'VMTEST: done' "$2"
+}
+
 vm_run() {
 	local k=6.1 vmlinuz expect=$VM/expect/6.1.txt log=$WORK/vm-6.1.log t0
 	for f in "$OUT/rsttrace" "$OUT/scen"; do
@@ -59,7 +77,14 @@ vm_run() {
 		return
 	fi
 	t0=$(date +%s)
-	"$VM/run-vm.sh" "$vmlinuz" "$WORK/initrd.gz" "$log"
+	if ! boot "$vmlinuz" "$log" && grep -q 'soft lockup' "$log"; then
+		# seen twice in about ten runs under TCG: both vCPUs stuck while rsttrace attaches
+		# fentry programs (code patching waiting on the other vCPU); an emulation hazard,
+		# not a result: boot once more, and keep the first log
+		echo "vm $k: the guest soft-locked under TCG ($(grep -m1 'soft lockup' "$log")): booting once more"
+		mv "$log" "$log.lockup"
+		boot "$vmlinuz" "$log"
+	fi
 	check "vm $k: the guest ran to the end ($(basename "$vmlinuz"), $(($(date +%s) - t0)) s)" \
 		grep -q 'VMTEST: done' "$log"
 	"$VM/check.sh" "$log" "$expect" "vm $k" || FAILED=1

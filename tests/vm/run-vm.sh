@@ -16,5 +16,5 @@ esac
 # shellcheck disable=SC2086
 timeout -k 5 "$TMO" qemu-system-x86_64 $ACCEL -m 1G -smp 2 -kernel "$K" -initrd "$I" \
 	-append 'console=ttyS0 panic=-1 quiet' -nographic -no-reboot -net none \
-	</dev/null 2>&1 | tr -d '\r' >"$LOG"
+	</dev/null 2>&1 | stdbuf -oL tr -d '\r' >"$LOG"  # line by line: test_vm.sh watches it
 grep -q 'VMTEST: done' "$LOG"
