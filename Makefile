@@ -168,7 +168,10 @@ soak:
 	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS) $(OUTPUT)/scen
 	$(Q)bench/soak.sh
 
-run: deps rsttrace
+# run installs only the build's packages (make test installs the tests' too)
+run:
+	$(Q)tests/install-deps.sh --build
+	$(Q)$(MAKE) --no-print-directory rsttrace
 	./rsttrace $(ARGS)
 
 # install: the binary, the man page and the bash completion, under $(DESTDIR)$(PREFIX)

@@ -1,17 +1,24 @@
 #!/bin/sh
 # Install what building and testing rsttrace needs, from Debian/Ubuntu packages, only when
 # something is missing (so a ready machine does not touch the network).
-# usage: tests/install-deps.sh [EXTRA-PACKAGE...]   (make bench adds wrk and tcpdump)
+# usage: tests/install-deps.sh [--build] [EXTRA-PACKAGE...]
+#   --build: only what building ./rsttrace needs (make run); make bench adds wrk and tcpdump
 set -eu
+BUILD="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config"
+if [ "${1:-}" = --build ]; then
+	shift
+	ONLY_BUILD=1
+fi
 # build: clang (BPF), bpftool (skeleton), libbpf/libelf/zlib (loader); tests: jq (checking
 # JSON), python3, iproute2 (netns), util-linux (setpriv), curl, nginx-light and golang-go
 # (the incident's real servers), procps (pgrep), python3-jsonschema (every JSON line checked
 # against schema/, by /usr/bin/python3), groff-base and man-db (the man page lint);
 # qemu-system-x86 and busybox-static (the kernel matrix, tests/vm: Debian's 6.1 in a VM);
 # libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz, test_fuzz.sh)
-PKGS="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config jq python3 iproute2
+PKGS="$BUILD jq python3 iproute2
 util-linux curl nginx-light golang-go procps python3-jsonschema groff-base man-db
 qemu-system-x86 busybox-static libclang-rt-dev $*"
+[ -n "${ONLY_BUILD:-}" ] && PKGS="$BUILD $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
