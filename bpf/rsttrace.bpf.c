@@ -286,6 +286,13 @@ static __always_inline __u16 sk_sport(const struct sock *sk, __u8 state, const b
 	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 }
 
+static __always_inline __u32 sk_netns(const struct sock *sk, const bool btf)
+{
+	if (btf)
+		return sk->__sk_common.skc_net.net->ns.inum;
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
 /* Addresses and netns: read only for events that passed the filters (cold path). */
 static __always_inline void sk_addrs(const struct sock *sk, struct rt_event *e)
 {
@@ -300,7 +307,7 @@ static __always_inline void sk_addrs(const struct sock *sk, struct rt_event *e)
 		addr4(e->tuple.saddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
 		addr4(e->tuple.daddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
 	}
-	e->tuple.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->tuple.netns = sk_netns(sk, false);
 }
 
 /* SO_LINGER {1, 0}: close() then aborts with an RST whose reason reads TCP_STATE (it goes
@@ -389,13 +396,6 @@ static __always_inline bool sk_cgroup_wanted(const struct sock *sk)
 	return id == filter_cgroup_id;
 }
 
-static __always_inline __u32 sk_netns(const struct sock *sk, const bool btf)
-{
-	if (btf)
-		return sk->__sk_common.skc_net.net->ns.inum;
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-}
-
 static __always_inline bool sk_filter_on(void)
 {
 	return filter_ports_on || filter_netns_on || filter_cgroup_on;
@@ -472,11 +472,17 @@ static __always_inline void emit(struct rt_event *e)
 	}
 }
 
-static __always_inline void fill_current(struct rt_event *e, void *ctx)
+/* when, and who was running */
+static __always_inline void stamp(struct rt_event *e)
 {
 	e->ts_ns = bpf_ktime_get_ns();
-	e->ctx = run_context(ctx, &e->flags);
 	current_task(&e->current);
+}
+
+static __always_inline void fill_current(struct rt_event *e, void *ctx)
+{
+	e->ctx = run_context(ctx, &e->flags);
+	stamp(e);
 }
 
 /*
@@ -489,6 +495,7 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 	bool matched = !(e->flags & RT_F_CAUSE);
 	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
 	struct owner n = {};
+	__u64 now;
 	bool accepted;
 
 	if (o && !o->accept_pending && o->task.pid == e->current.pid)
@@ -498,8 +505,9 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 		accepted = true;
 		bpf_map_delete_elem(&passive_seen, &e->cookie);
 	}
+	now = e->ts_ns ? e->ts_ns : bpf_ktime_get_ns();
 	n.task = e->current;
-	n.since_ns = bpf_ktime_get_ns();
+	n.since_ns = now;
 	n.matched = matched;
 	if (matched && sk_filter_on())
 		bpf_map_update_elem(&cause_pids, &n.task.pid, &n.matched, BPF_ANY);
@@ -514,7 +522,7 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 
 		a.kind = RT_ACCEPT;
 		/* just before the event that revealed it (same time: it sorts first) */
-		a.ts_ns = e->ts_ns ? e->ts_ns : bpf_ktime_get_ns();
+		a.ts_ns = now;
 		a.owner = e->current;
 		a.owner_by = RT_OWNER_CURRENT;
 		emit(&a);
@@ -847,8 +855,7 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	 * CLOSE) are worth no record: done before the clock and the comm */
 	if (e.ctx != RT_CTX_TASK && !e.kind)
 		return 0;
-	e.ts_ns = bpf_ktime_get_ns();
-	current_task(&e.current);
+	stamp(&e);
 	if (e.ctx == RT_CTX_TASK)
 		return state_in_process(sk, &e, match, btf);
 	return state_in_softirq(sk, &e, match, btf);

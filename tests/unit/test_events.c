@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "check.h"
+#include "addr.h"
 #include "emit.h"
 
 /* T0 (monotonic) is 2026-11-28T01:29:11.123456789Z: 1795829351 s is 2026-11-28T01:29:11Z */
@@ -60,19 +61,6 @@ static struct rt_event record(__u8 kind, __u64 ts_ns)
 	return r;
 }
 
-/* an address as the BPF side stores it: IPv4 IPv4-mapped, IPv6 as is */
-static void addr(__u8 *a, const char *text)
-{
-	memset(a, 0, 16);
-	if (inet_pton(AF_INET, text, a + 12) == 1) {
-		a[10] = a[11] = 0xff;
-		return;
-	}
-	if (inet_pton(AF_INET6, text, a) != 1) {
-		fprintf(stderr, "bad test address %s\n", text);
-		exit(1);
-	}
-}
 
 static void tuple(struct rt_event *r, const char *saddr, __u16 sport, const char *daddr,
 		  __u16 dport)

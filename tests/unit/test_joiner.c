@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "check.h"
+#include "addr.h"
 #include "conns.h"   /* CONN_MAX_EVENTS */
 #include "joiner.h"
 
@@ -77,18 +78,6 @@ enum {
 	LINGER0 = 1 << 5,  /* RT_F_LINGER0 */
 };
 
-static void addr(__u8 *a, const char *text)
-{
-	memset(a, 0, 16);
-	if (inet_pton(AF_INET, text, a + 12) == 1) {
-		a[10] = a[11] = 0xff;
-		return;
-	}
-	if (inet_pton(AF_INET6, text, a) != 1) {
-		fprintf(stderr, "bad test address %s\n", text);
-		exit(1);
-	}
-}
 
 static int reason_value(const char *name)
 {
