@@ -144,8 +144,9 @@ $(OUTPUT)/bench/%: bench/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< -o $@
 
-# the per-hook section's floor: empty programs on the send/recv tracepoints (bench/anchor.c)
-$(OUTPUT)/bench/empty.bpf.o: bench/bpf/empty.bpf.c vmlinux/$(ARCH)/vmlinux.h
+# the floors: empty programs on the send/recv tracepoints (per-hook section) and on every
+# hook rsttrace attaches (HTTP section), held by bench/anchor.c
+$(OUTPUT)/bench/%.bpf.o: bench/bpf/%.bpf.c vmlinux/$(ARCH)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -157,7 +158,8 @@ $(OUTPUT)/bench/anchor: bench/anchor.c
 
 bench:
 	$(Q)tests/install-deps.sh wrk tcpdump
-	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS) $(OUTPUT)/bench/empty.bpf.o
+	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS) $(OUTPUT)/bench/empty.bpf.o \
+		$(OUTPUT)/bench/floor.bpf.o
 	$(Q)bench/run.sh
 
 # soak: endurance, not part of `make test` (bench/soak.sh): SOAK_SECONDS (600) of connection

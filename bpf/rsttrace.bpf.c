@@ -51,6 +51,10 @@ const volatile __u32 filter_cgroup_level;
 const volatile bool send_reset_has_reason;
 const volatile bool v4_send_reset_has_reason;
 const volatile bool active_reset_has_reason;
+/* Hold a healthy connection's lifecycle records in the kernel (see report()): set for the
+ * timeline output without filters or recording, where only connections with an incident are
+ * printed. */
+const volatile bool quiet_healthy;
 
 /* 2 MiB: 16k records, 50 ms of a two-process reset storm; the reader is woken only once a
  * quarter of it is filled (it polls every 100 ms anyway), so a storm costs a wakeup per
@@ -79,11 +83,28 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
+/* A lifecycle record held in quiet mode: what differs from the incident's record that
+ * sends it (the socket, its tuple and owner are the same). */
+struct held {
+	__u64 ts_ns;
+	struct rt_task current;
+	__u8 kind, state, old_state, ctx;
+	__u32 flags;
+};
+
+/* connect or accept, peer's FIN, a write after it, close, destroy: a healthy lifecycle */
+#define HELD_MAX 5
+
 struct owner {
 	struct rt_task task;
 	__u64 since_ns;            /* when it was learnt: how long the socket has lived, about */
 	__u8 accept_pending;       /* passively opened, not yet touched by its process */
 	__u8 matched;              /* its ports passed the port filter (its tuple may be zeroed later) */
+	__u8 loud;                 /* quiet mode: had an incident, its records go out at once */
+	__u8 nheld;
+	__u8 family;               /* of the fullest tuple seen, for held records */
+	struct rt_tuple tuple;
+	struct held held[HELD_MAX];
 };
 
 /* Owners are learnt in process context only (softirq's current is the peer, not the owner)
@@ -472,6 +493,128 @@ static __always_inline void emit(struct rt_event *e)
 	}
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* quiet mode: a healthy connection's records stay in the kernel                          */
+
+static __always_inline bool is_incident(__u8 kind)
+{
+	return kind == RT_RST_SENT || kind == RT_RST_RECV || kind == RT_ERROR_PENDING ||
+	       kind == RT_WRITE_ERROR || kind == RT_READ_ERROR;
+}
+
+static __always_inline bool tuple_complete(const struct rt_tuple *t)
+{
+	return t->sport && t->dport;
+}
+
+/* Send the socket's held records, each rebuilt from the incident's record e (same socket,
+ * tuple and owner), in place to keep the stack small; e is restored after. */
+static __always_inline void flush_held(struct owner *o, struct rt_event *e)
+{
+	struct held saved = { .ts_ns = e->ts_ns, .current = e->current, .kind = e->kind,
+			      .state = e->state, .old_state = e->old_state, .ctx = e->ctx,
+			      .flags = e->flags };
+	struct rt_task owner = e->owner;
+	__u8 owner_by = e->owner_by;
+
+	/* the kernel zeroes a tuple on a linger close or a failed connect: the held one is the
+	 * same socket's */
+	if (!tuple_complete(&e->tuple) && tuple_complete(&o->tuple)) {
+		e->tuple = o->tuple;
+		e->family = o->family;
+	}
+	for (int i = 0; i < HELD_MAX; i++) {
+		struct held *h = &o->held[i];
+
+		if (i >= o->nheld)
+			break;
+		e->ts_ns = h->ts_ns;
+		e->current = h->current;
+		e->kind = h->kind;
+		e->state = h->state;
+		e->old_state = h->old_state;
+		e->ctx = h->ctx;
+		e->flags = h->flags;
+		e->owner = h->ctx == RT_CTX_TASK ? h->current : o->task;
+		e->owner_by = h->ctx == RT_CTX_TASK ? RT_OWNER_CURRENT : RT_OWNER_COOKIE;
+		emit(e);
+	}
+	o->nheld = 0;
+	e->ts_ns = saved.ts_ns;
+	e->current = saved.current;
+	e->kind = saved.kind;
+	e->state = saved.state;
+	e->old_state = saved.old_state;
+	e->ctx = saved.ctx;
+	e->flags = saved.flags;
+	e->owner = owner;
+	e->owner_by = owner_by;
+}
+
+/* Keep e in the socket's owner entry; false when it is full (then it must go out). */
+static __always_inline bool hold(struct owner *o, const struct rt_event *e)
+{
+	__u8 n = o->nheld;
+	struct held *h;
+
+	if (n >= HELD_MAX)
+		return false;
+	h = &o->held[n];
+	h->ts_ns = e->ts_ns;
+	h->current = e->current;
+	h->kind = e->kind;
+	h->state = e->state;
+	h->old_state = e->old_state;
+	h->ctx = e->ctx;
+	h->flags = e->flags;
+	o->nheld = n + 1;
+	if (tuple_complete(&e->tuple) && !tuple_complete(&o->tuple)) {
+		o->tuple = e->tuple;
+		o->family = e->family;
+	}
+	return true;
+}
+
+/* What cause linking needs at once (user/causes.c): the loss of a connection this end did
+ * not open (a client that went away), the close of one it did not accept (an upstream). */
+static __always_inline bool needs_quiet_copy(__u8 kind, __u8 opened)
+{
+	return (kind == RT_PEER_FIN && opened != RT_CONNECT) ||
+	       (kind == RT_CLOSE && opened != RT_ACCEPT);
+}
+
+/*
+ * Every socket record goes out through here. In quiet mode a socket's lifecycle records
+ * (connect, accept, peer's FIN, write, close, destroy) are held in its owner entry, which
+ * exists anyway, until it has an incident: then they go out before it, and every later one
+ * at once (loud). A connection that ends well costs no record, only the copies cause linking
+ * needs. Where the entry is missing or full, records go out at once: never lost.
+ */
+static __always_inline void report(struct rt_event *e)
+{
+	struct owner *o;
+	__u8 opened;
+
+	if (!quiet_healthy || !e->cookie)
+		goto out;
+	o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
+	if (!o || o->loud)
+		goto out;
+	opened = o->nheld ? o->held[0].kind : 0;
+	if (!is_incident(e->kind) && hold(o, e)) {
+		if (needs_quiet_copy(e->kind, opened)) {
+			e->flags |= RT_F_QUIET;
+			emit(e);
+			e->flags &= ~RT_F_QUIET;
+		}
+		return;
+	}
+	flush_held(o, e);
+	o->loud = 1;
+out:
+	emit(e);
+}
+
 /* when, and who was running */
 static __always_inline void stamp(struct rt_event *e)
 {
@@ -490,11 +633,30 @@ static __always_inline void fill_current(struct rt_event *e, void *ctx)
  * Otherwise remember it by cookie and by tuple, and if it was an accepted socket nobody had
  * touched yet, this is where its process took it: emit the accept (when it is wanted).
  */
-static __always_inline void owner_learn(const struct sock *sk, struct rt_event *e, bool report)
+/* a new owner entry starts as this (written in place after: it is too big for the stack) */
+static const struct owner blank_owner;
+static const struct owner accept_pending_owner = { .accept_pending = 1 };
+
+static __always_inline struct owner *owner_entry(__u64 cookie)
 {
-	bool matched = !(e->flags & RT_F_CAUSE);
+	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &cookie);
+
+	if (o)
+		return o;
+	bpf_map_update_elem(&owner_by_cookie, &cookie, &blank_owner, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&owner_by_cookie, &cookie);
+}
+
+/*
+ * Process context: current is the owner. Known socket and same process: one lookup, done.
+ * Otherwise remember it by cookie (in place: the entry keeps what quiet mode holds) and by
+ * tuple, and if it was an accepted socket nobody had touched yet, this is where its process
+ * took it: report the accept (when it is wanted).
+ */
+static __always_inline void owner_learn(const struct sock *sk, struct rt_event *e, bool wanted)
+{
+	__u8 matched = !(e->flags & RT_F_CAUSE);
 	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
-	struct owner n = {};
 	__u64 now;
 	bool accepted;
 
@@ -506,18 +668,21 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 		bpf_map_delete_elem(&passive_seen, &e->cookie);
 	}
 	now = e->ts_ns ? e->ts_ns : bpf_ktime_get_ns();
-	n.task = e->current;
-	n.since_ns = now;
-	n.matched = matched;
 	if (matched && sk_filter_on())
-		bpf_map_update_elem(&cause_pids, &n.task.pid, &n.matched, BPF_ANY);
-	if (e->cookie)
-		bpf_map_update_elem(&owner_by_cookie, &e->cookie, &n, BPF_ANY);
+		bpf_map_update_elem(&cause_pids, &e->current.pid, &matched, BPF_ANY);
+	if (e->cookie && !o)
+		o = owner_entry(e->cookie);
+	if (o) {
+		o->task = e->current;
+		o->since_ns = now;
+		o->matched = matched;
+		o->accept_pending = 0;
+	}
 	sk_addrs(sk, e);
 	/* connect() reports SYN_SENT before it picks the local port: no key yet */
 	if (e->tuple.dport && e->tuple.sport)
-		bpf_map_update_elem(&owner_by_tuple, &e->tuple, &n.task, BPF_ANY);
-	if (accepted && report) {
+		bpf_map_update_elem(&owner_by_tuple, &e->tuple, &e->current, BPF_ANY);
+	if (accepted && wanted) {
 		struct rt_event a = *e;
 
 		a.kind = RT_ACCEPT;
@@ -525,7 +690,7 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 		a.ts_ns = now;
 		a.owner = e->current;
 		a.owner_by = RT_OWNER_CURRENT;
-		emit(&a);
+		report(&a);
 	}
 known:
 	e->owner = e->current;
@@ -666,7 +831,7 @@ static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 	 * reset runs in softirq, where current is whoever sent the segment */
 	if (!owner_resolve(&e, !skb && e.ctx == RT_CTX_TASK, NULL))
 		return 0;
-	emit(&e);
+	report(&e);
 	return 0;
 }
 
@@ -689,7 +854,7 @@ static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 ki
 		return 0;
 	if (kind == RT_ERROR_PENDING && e.owner_by)
 		sigpipe_arm(e.owner.pid, e.flags);
-	emit(&e);
+	report(&e);
 	return 0;
 }
 
@@ -740,10 +905,8 @@ static __always_inline __u8 state_kind(const struct sock *sk, int old, int new, 
  * touches it first from process context (accept() has no socket tracepoint). */
 static __always_inline void mark_accept_pending(__u64 cookie)
 {
-	struct owner o = { .accept_pending = 1 };
-
 	if (cookie)
-		bpf_map_update_elem(&owner_by_cookie, &cookie, &o, BPF_NOEXIST);
+		bpf_map_update_elem(&owner_by_cookie, &cookie, &accept_pending_owner, BPF_NOEXIST);
 }
 
 /* A peer's FIN on a socket whose owner is not known yet: kept, in case the owner turns out
@@ -777,7 +940,7 @@ static __always_inline void emit_missed_fin(struct rt_event *e)
 	e->current = f->trigger;
 	if (!f->trigger.pid)
 		e->flags |= RT_F_CURRENT_UNRELATED;
-	emit(e);
+	report(e);
 	*e = saved;
 	bpf_map_delete_elem(&fin_seen, &e->cookie);
 }
@@ -799,7 +962,7 @@ static __always_inline int state_in_process(const struct sock *sk, struct rt_eve
 		e->flags |= RT_F_LINGER0;
 	if ((e->flags & RT_F_CAUSE) && e->old_state == RT_TCP_CLOSE_WAIT)
 		emit_missed_fin(e);
-	emit(e);
+	report(e);
 	return 0;
 }
 
@@ -815,7 +978,7 @@ static __always_inline int state_in_softirq(const struct sock *sk, struct rt_eve
 	}
 	sk_addrs(sk, e);
 	if (owner_resolve(e, false, NULL))
-		emit(e);
+		report(e);
 	return 0;
 }
 
@@ -929,7 +1092,7 @@ static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 k
 	sk_addrs(sk, &e);
 	if (kind != RT_READ_ERROR)
 		sigpipe_arm(e.current.pid, e.flags);
-	emit(&e);
+	report(&e);
 	return 0;
 }
 

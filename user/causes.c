@@ -43,6 +43,26 @@ bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
 	return true;
 }
 
+void links__remember(struct link_memory *m, __u64 cookie, const struct cause *k)
+{
+	m->ring[m->next].cookie = cookie;
+	m->ring[m->next].cause = *k;
+	m->next = (m->next + 1) % LINKS_RING;
+}
+
+bool links__find(const struct link_memory *m, __u64 cookie, struct cause *out)
+{
+	for (unsigned i = 0; i < LINKS_RING; i++) {
+		const struct link *l = &m->ring[(m->next + LINKS_RING - 1 - i) % LINKS_RING];
+
+		if (cookie && l->cookie == cookie) {
+			*out = l->cause;
+			return true;
+		}
+	}
+	return false;
+}
+
 void actions__record(struct action_memory *m, const struct action *a)
 {
 	if (a->ts_ns > m->newest)

@@ -50,12 +50,30 @@ struct action_memory {
 	__u64 newest;
 };
 
+/* Closes linked to a loss when the kernel sent a quiet copy of them (RT_F_QUIET): the close
+ * comes again with its connection if that has an incident, maybe long after the loss left
+ * the ring above, so the link is kept by socket cookie. */
+#define LINKS_RING 256
+
+struct link {
+	__u64 cookie;
+	struct cause cause;
+};
+
+struct link_memory {
+	struct link ring[LINKS_RING];
+	unsigned next;
+};
+
 bool is_loss_kind(int kind);
 void causes__record(struct cause_memory *m, const struct cause *loss);
 /* The most recent loss of process pid within CAUSE_WINDOW_NS before ts on another connection
  * than exclude_conn, preferring the same thread. */
 bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
 		  unsigned exclude_conn, struct cause *out);
+
+void links__remember(struct link_memory *m, __u64 cookie, const struct cause *k);
+bool links__find(const struct link_memory *m, __u64 cookie, struct cause *out);
 
 void actions__record(struct action_memory *m, const struct action *a);
 /* Actions of pid within CAUSE_WINDOW_NS after ts on another connection than exclude_conn:

@@ -100,6 +100,7 @@ bool event_decode(const struct rt_event *raw, struct event *ev)
 	ev->cookie = raw->cookie;
 	ev->cause_only = raw->flags & RT_F_CAUSE;
 	ev->linger0 = raw->flags & RT_F_LINGER0;
+	ev->quiet = raw->flags & RT_F_QUIET;
 	decode_tuple(raw, ev);
 	decode_tasks(raw, ev);
 	decode_result(raw, ev);

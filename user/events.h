@@ -31,6 +31,7 @@ struct event {
 	__u64 cookie;                 /* 0: unknown */
 	bool cause_only;              /* outside the filter: kept only as a possible cause */
 	bool linger0;                 /* SO_LINGER {1, 0} was set: a deliberate abortive close */
+	bool quiet;                   /* a copy for cause linking only (RT_F_QUIET) */
 	struct rt_tuple tuple;        /* the raw tuple, for joining (addresses IPv4-mapped) */
 	bool has_owner, has_trigger;
 	struct rt_task owner;         /* the socket's owner */

@@ -17,6 +17,7 @@ struct joiner {
 	struct conn_table *conns;
 	struct cause_memory causes;
 	struct action_memory actions;          /* closes not explained when they happened */
+	struct link_memory links;              /* quiet closes explained when they happened */
 	struct floods floods;
 	struct event sigpipe[SIGPIPE_SLOTS];   /* waiting for their write_error */
 	unsigned next_sigpipe;
@@ -276,10 +277,73 @@ static void link_cause(struct joiner *j, struct conn *c, int end, const struct e
 	 * server closing a connection it accepted (an idle keepalive) is not propagating */
 	if (c->cause || !ev->has_owner || c->end[end].accepted)
 		return;
-	if (causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, c->id, &k))
+	if (causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, c->id, &k) ||
+	    links__find(&j->links, ev->cookie, &k))
 		set_cause(c, &k);
 	else if (c->hashed)
 		actions__record(&j->actions, &act);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* quiet copies: the kernel holds the rest of a healthy connection (RT_F_QUIET)           */
+
+/* no connection in the table has this id (ids count from 1): a quiet loss has none */
+#define NO_CONN 0u
+#define ANY_CONN (~0u)
+
+static void end_view_of(int family, const __u8 *addr, __u16 port, struct end_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (!addr_is_zero(addr))
+		addr_format(family, addr, v->addr);
+	v->port = port;
+}
+
+/* The loss of a connection this end did not open (the kernel sends no copy otherwise): its
+ * peer is the connecting side, a. As record_loss, from the event alone. */
+static void record_quiet_loss(struct joiner *j, const struct event *ev)
+{
+	struct cause k = { .conn_id = NO_CONN, .kind = ev->kind, .ts_ns = ev->ts_ns };
+	struct rt_tuple peer;
+
+	end_view_of(ev->family, ev->tuple.daddr, ev->tuple.dport, &k.end[0]);
+	end_view_of(ev->family, ev->tuple.saddr, ev->tuple.sport, &k.end[1]);
+	k.end[1].has_owner = true;
+	k.end[1].owner = ev->owner;
+	if (ev->has_trigger) {
+		k.has_actor = true;
+		k.actor = ev->trigger;
+	} else if (j->cfg.owner_of) {
+		reversed(&ev->tuple, &peer);
+		k.has_actor = j->cfg.owner_of(j->cfg.owner_ctx, &peer, &k.actor);
+	}
+	if (k.has_actor && ev->kind == RT_PEER_FIN) {
+		k.end[0].has_owner = true;
+		k.end[0].owner = k.actor;
+	}
+	k.loser_pid = ev->owner.pid;
+	k.loser_tid = ev->owner.tid;
+	causes__record(&j->causes, &k);
+}
+
+/* A close of a connection this end did not accept: link it now, while the loss is recent;
+ * the link waits by cookie for the connection to come with an incident (link_cause). */
+static void link_quiet_close(struct joiner *j, const struct event *ev)
+{
+	struct cause k;
+
+	if (causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, ANY_CONN, &k))
+		links__remember(&j->links, ev->cookie, &k);
+}
+
+static void note_quiet(struct joiner *j, const struct event *ev)
+{
+	if (!ev->has_owner)
+		return;
+	if (ev->kind == RT_PEER_FIN)
+		record_quiet_loss(j, ev);
+	else if (ev->kind == RT_CLOSE)
+		link_quiet_close(j, ev);
 }
 
 static bool is_own_action(const struct event *ev)
@@ -321,6 +385,10 @@ int joiner__add(struct joiner *j, const struct event *ev)
 
 	if (ev->kind == RT_SIGPIPE) {
 		sigpipe_hold(j, ev);
+		return j->error;
+	}
+	if (ev->quiet) {
+		note_quiet(j, ev);
 		return j->error;
 	}
 	c = conn_table__place(j->conns, ev, &end, on_evict, j);

@@ -100,8 +100,8 @@ int pipeline_event(struct pipeline *p, const void *data, size_t size)
 	}
 	if (p->joiner)
 		return joiner__add(p->joiner, &ev);
-	if (ev.cause_only)
-		return 0; /* outside the filters: only a timeline's caused_by shows it */
+	if (ev.cause_only || ev.quiet)
+		return 0; /* outside the filters, or a copy: only a timeline's caused_by shows it */
 	return emit_event(p->cfg.out, &ev);
 }
 

@@ -45,6 +45,16 @@ static void set_filters(struct rsttrace_bpf *skel, const struct rt_options *o)
 	ro->filter_cgroup_level = o->cgroup_level;
 }
 
+/* Quiet mode (bpf/rsttrace.bpf.c, report()): the kernel keeps a healthy connection's records
+ * to itself. Only where nothing but incidents is printed: not with --events, not when
+ * recording (a recording keeps every record, for any later output), and not under filters,
+ * whose cause following needs every record of the followed processes. */
+static bool quiet_mode(const struct rt_options *o)
+{
+	return !o->events && !o->write_path && !o->nports && !o->npids && !o->comm[0] &&
+	       !o->netns && !o->cgroup_id;
+}
+
 /* The reset reason is an argument only since 6.10 (notes/vmtest.md: 6.1 has none). */
 static void set_kernel_shape(struct rsttrace_bpf *skel, const struct btf *btf)
 {
@@ -78,6 +88,7 @@ int tracer_open(struct tracer *t, const struct rt_options *o, char *err, size_t 
 		return -1;
 	}
 	set_filters(t->skel, o);
+	t->skel->rodata->quiet_healthy = quiet_mode(o);
 	set_kernel_shape(t->skel, t->vmlinux);
 	if (probes_choose(&t->plan, t->skel->obj, t->vmlinux, o->probes, o->list_probes, err, len))
 		return -1;

@@ -8,6 +8,7 @@ SCEN=$ROOT/.output/scen
 WORK=$(mktemp -d /tmp/rsttrace-e2e.XXXXXX)
 FAILED=0
 RT_PID=
+RT_MORE_PIDS=() # further rsttrace instances a test runs beside RT_PID (rt_start_beside)
 
 pass() { echo "PASS $1"; }
 fail() {
@@ -38,6 +39,7 @@ schema_check_outputs() {
 
 cleanup() {
 	[ -n "$RT_PID" ] && kill -KILL "$RT_PID" 2>/dev/null
+	for p in "${RT_MORE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	schema_check_outputs
 	if [ "$FAILED" = 0 ]; then rm -rf "$WORK"; else echo "logs kept in $WORK"; fi
 }
@@ -60,6 +62,9 @@ rt_start() {
 	"$RT" "$@" >"$RT_OUT" 2>"$WORK/$name.fifo" &
 	RT_PID=$!
 	wait_ready "$WORK/$name.fifo" "$RT_ERR"
+	local ready=$?
+	RT_DRAIN=$! # wait_ready's stderr copy
+	return $ready
 }
 
 # wait_ready FIFO ERRFILE: copy rsttrace's stderr from FIFO to ERRFILE until its ready line
@@ -77,6 +82,41 @@ wait_ready() {
 	grep -q '^rsttrace: tracing' "$2"
 }
 
+# rt_start_beside NAME ARGS...: rt_start for a second instance that runs beside the next
+# one; its pid in BESIDE_PID, its output in BESIDE_OUT (stop it with rt_stop_beside)
+rt_start_beside() {
+	rt_start "$@" || return
+	BESIDE_PID=$RT_PID BESIDE_OUT=$RT_OUT BESIDE_DRAIN=$RT_DRAIN BESIDE_RUNNING=1
+	RT_MORE_PIDS+=("$RT_PID")
+	RT_PID=
+}
+
+rt_stop_beside() {
+	local pid=$RT_PID drain=$RT_DRAIN rc
+	RT_PID=$BESIDE_PID RT_DRAIN=$BESIDE_DRAIN
+	rt_stop
+	rc=$?
+	RT_PID=$pid RT_DRAIN=$drain BESIDE_RUNNING=
+	return $rc
+}
+
+# same_timelines NAME PORT FILE_A FILE_B: PASS if both outputs hold the same timelines of
+# connections on PORT: the same events, verdicts and causes (not the same times, nor always
+# the same order of events microseconds apart: each instance's programs read the clock
+# themselves)
+same_timelines() {
+	local q='[.[] | select(.type == "timeline" and (.conn.a.port == $p or .conn.b.port == $p))
+		 | del(.events[].time, .events[].ts_ns, .events[].t_ms, .caused_by.time,
+		       .caused_by.ts_ns, .caused_by.t_ms) | .events |= sort_by(.side, .kind)] | sort_by(.conn)'
+	if diff <(jq -S -s --argjson p "$2" "$q" "$3") <(jq -S -s --argjson p "$2" "$q" "$4") >"$WORK/same.diff" 2>&1 &&
+		[ "$(jq -s --argjson p "$2" "$q | length" "$3")" -gt 0 ]; then
+		pass "$1"
+	else
+		fail "$1" "timelines on port $2 differ (or none): $3 $4"
+		head -60 "$WORK/same.diff" | sed 's/^/    /'
+	fi
+}
+
 # rt_stop: SIGINT, wait (bounded 10 s) and return rsttrace's exit status
 rt_stop() {
 	local i rc
@@ -89,7 +129,9 @@ rt_stop() {
 	wait "$RT_PID"
 	rc=$?
 	RT_PID=
-	wait # the stderr drain
+	# the stderr drain; only this instance's while another runs beside (a plain wait would
+	# wait for that one too)
+	if [ -n "${BESIDE_RUNNING:-}" ]; then wait "$RT_DRAIN"; else wait; fi
 	return $rc
 }
 

@@ -199,11 +199,14 @@ on_unfiltered() {
 	"$INC/show.sh" "$DIR" | sed 's/^/    /'
 }
 
-# The default output (one timeline per incident) with the filter a user would type: the
-# upstream connection's timeline names both processes, the chain and the fix.
+# The default output (one timeline per incident), with the filter a user would type and with
+# none (then the kernel holds healthy connections' records: quiet mode, and curl's connection
+# is one of those until nginx loses it): the upstream connection's timeline names both
+# processes, the chain and the fix.
 off_timeline() {
-	local tag=off/timeline
-	incident_run_timeline "$tag" off || return
+	local tag=$1
+	shift
+	incident_run_timeline "$tag" off "$@" || return
 	UPC="(.conn.a.pid == $WK and .conn.a.comm == \"nginx\" and .conn.a.port == $UP_PORT and
 	      .conn.b.pid == $GWP and .conn.b.comm == \"rt_gateway\" and .conn.b.port == $GW_PORT)"
 	tl_true "$tag: one timeline for the nginx-gateway connection, naming both processes" \
@@ -222,8 +225,9 @@ off_timeline() {
 }
 
 on_timeline() {
-	local tag=on/timeline
-	incident_run_timeline "$tag" on || return
+	local tag=$1
+	shift
+	incident_run_timeline "$tag" on "$@" || return
 	UPC="(.conn.a.pid == $WK and .conn.b.pid == $GWP and .conn.b.port == $GW_PORT)"
 	tl_true "$tag: with the fix, no client_abort_propagated" \
 		"all(\$tl[]; .verdict.code != \"client_abort_propagated\")"
@@ -231,11 +235,13 @@ on_timeline() {
 		"any(\$tl[]; $UPC and .verdict.code == \"abort_unread_data\")"
 }
 
-# a run in the default (timeline) mode: the common checks that need raw events are skipped
+# incident_run_timeline TAG MODE RSTTRACE_ARGS...: a run in the default (timeline) mode: the
+# common checks that need raw events are skipped
 incident_run_timeline() {
 	local tag=$1 mode=$2 dir rc
+	shift 2
 	dir=$WORK/${tag//\//_}
-	timeout -s TERM 60 "$INC/run.sh" "$mode" "$dir" -j -P @GW_PORT@ >"$dir.log" 2>&1
+	timeout -s TERM 60 "$INC/run.sh" "$mode" "$dir" "$@" >"$dir.log" 2>&1
 	rc=$?
 	if [ "$rc" != 0 ]; then
 		fail "$tag: the run went as planned" "run.sh exited $rc: $(cat "$dir.log")"
@@ -254,8 +260,10 @@ if GW_BIN=$("$INC/build.sh" "$WORK/gobuild"); then
 	off_unfiltered
 	on_filtered
 	on_unfiltered
-	off_timeline
-	on_timeline
+	off_timeline off/timeline -j -P @GW_PORT@
+	off_timeline off/timeline-unfiltered -j
+	on_timeline on/timeline -j -P @GW_PORT@
+	on_timeline on/timeline-unfiltered -j
 else
 	fail "the gateway builds" "see the go build output above"
 fi

@@ -15,11 +15,17 @@ restore() {
 trap restore EXIT
 
 # timelines TAG SCENARIO [ARGS...]: trace one scenario in timeline mode; $RT_OUT holds the
-# timelines; CLI and SRV the scenario's pids
+# timelines; CLI and SRV the scenario's pids. An unfiltered instance runs beside: there the
+# kernel holds healthy connections' records (quiet mode); its timelines of the scenario must
+# be the same.
 timelines() {
 	local tag=$1 scen=$2 port rc
 	shift 2
 	port=$(free_port)
+	if ! rt_start_beside "$tag-unfiltered" -j; then
+		fail "$tag: ready line (unfiltered)" "$(cat "$RT_ERR")"
+		return 1
+	fi
 	if ! rt_start "$tag" -j -P "$port"; then
 		fail "$tag: ready line" "$(cat "$RT_ERR")"
 		return 1
@@ -29,6 +35,9 @@ timelines() {
 	check "$tag: the scenario behaved as the kernel notes say" test "$rc" = 0
 	rt_stop
 	check "$tag: rsttrace exits 0" test "$?" = 0
+	rt_stop_beside
+	check "$tag: rsttrace exits 0 (unfiltered)" test "$?" = 0
+	same_timelines "$tag: unfiltered (quiet mode), the same timelines" "$port" "$RT_OUT" "$BESIDE_OUT"
 	CLI=$(scen_pid "$WORK/$tag.scen" cli)
 	SRV=$(scen_pid "$WORK/$tag.scen" srv)
 }

@@ -76,6 +76,7 @@ enum {
 	NOPEER = 1 << 3,   /* a listener: no peer at all */
 	CAUSE = 1 << 4,    /* RT_F_CAUSE: outside the port filter, a possible cause only */
 	LINGER0 = 1 << 5,  /* RT_F_LINGER0 */
+	QUIET = 1 << 6,    /* RT_F_QUIET: a copy for cause linking, sent in quiet mode */
 };
 
 
@@ -149,6 +150,8 @@ static struct event ev(int kind, double t_ms, const struct sock *s, const struct
 		r.flags |= RT_F_CAUSE;
 	if (flags & LINGER0)
 		r.flags |= RT_F_LINGER0;
+	if (flags & QUIET)
+		r.flags |= RT_F_QUIET;
 	if (!event_decode(&r, &e)) {
 		fprintf(stderr, "test event does not decode (kind %d)\n", kind);
 		exit(1);
@@ -1197,6 +1200,82 @@ static void test_incident_off_filtered(void)
 	      tls[0].cause_t > 2996.0105 && tls[0].cause_t < 2996.0115);
 }
 
+/*
+ * The same run as the kernel delivers it in quiet mode (no filter, timelines): at first only
+ * the copies cause linking needs, the close of each connection an end did not accept and the
+ * FIN on each it did not open; then, at each socket's first incident, its held records before
+ * it (connect with its port: the kernel keeps the socket's tuple). Between the loss and the
+ * reset, `noise` losses of another process push curl's loss out of the ring of recent losses.
+ */
+static const struct task other = { 31000, 0, "other" };
+
+static int seq_incident_off_quiet(struct event *e, int noise)
+{
+	int n = 0;
+
+	e[n++] = ev(CLOSE,    3000.991, &g_k,  &curl,  NULL,   FIN_WAIT1, NULL, 0, QUIET);
+	e[n++] = ev(PEER_FIN, 3001.043, &g_n1, &nginx, &curl,  CLOSE_WAIT, NULL, 0, QUIET);
+	e[n++] = ev(CLOSE,    3003.874, &g_n2, &nginx, NULL,   FIN_WAIT1, NULL, 0, QUIET);
+	e[n++] = ev(PEER_FIN, 3003.916, &g_g,  &gw,    &nginx, CLOSE_WAIT, NULL, 0, QUIET);
+	for (int i = 0; i < noise; i++) {
+		struct sock s = { "127.0.0.1", 8080, "127.0.0.1", (__u16)(20000 + i), 50000u + i, 0 };
+
+		e[n++] = ev(PEER_FIN, 3010 + i * 0.1, &s, &other, NULL, CLOSE_WAIT, NULL, 0, QUIET);
+	}
+	e[n++] = ev(CONNECT,     5.032, &g_n2, &nginx, NULL,   SYN_SENT, NULL, 0, 0);
+	e[n++] = ev(CLOSE,    3003.874, &g_n2, &nginx, NULL,   FIN_WAIT1, NULL, 0, 0);
+	e[n++] = ev(DESTROY,  3044.707, &g_n2, &nginx, &yes,   CLOSED, NULL, 0, 0);
+	e[n++] = ev(RST_SENT, 3405.734, &g_n2, &nginx, &gw,    TIME_WAIT, "TCP_TIMEWAIT_SOCKET", 0, 0);
+	e[n++] = ev(ACCEPT,      5.309, &g_g,  &gw,    NULL,   ESTABLISHED, NULL, 0, 0);
+	e[n++] = ev(PEER_FIN, 3003.916, &g_g,  &gw,    &nginx, CLOSE_WAIT, NULL, 0, 0);
+	e[n++] = ev(RST_RECV, 3405.779, &g_g,  &gw,    NULL,   CLOSE_WAIT, NULL, 0, 0);
+	e[n++] = ev(ERR_PENDING, 3405.791, &g_g, &gw,  NULL,   CLOSED, NULL, EPIPE, 0);
+	e[n++] = ev(WRITE,    3405.802, &g_g,  &gw,    NULL,   CLOSED, NULL, 4096, 0);
+	e[n++] = SIGPIPE_OF(  3405.815, &gw);
+	e[n++] = ev(WRITE_ERR, 3405.818, &g_g, &gw,    NULL,   CLOSED, NULL, EPIPE, 0);
+	e[n++] = ev(DESTROY,  3405.842, &g_g,  &gw,    NULL,   CLOSED, NULL, 0, 0);
+	return n;
+}
+
+/* quiet mode: the copies print nothing; the upstream's timeline is the one of the full
+ * stream, its cause kept by cookie though 2000 later losses pushed it out of the ring */
+static void test_incident_off_quiet(void)
+{
+	static struct event e[2100];
+	const char *name = "client_abort_propagated, quiet mode";
+	int n = seq_incident_off_quiet(e, 0);
+
+	if (play(name, e, n, 1, NULL) != 1)
+		return;
+	expect(name, &tls[0], "client_abort_propagated", UPSTREAM_A, UPSTREAM_B, UPSTREAM_EVENTS,
+	       INCIDENT_CAUSE, "curl (pid 22512)", "after 3.0 s", "nginx (pid 22497)",
+	       "rt_gateway (pid 22480)", "EPIPE", "proxy_ignore_client_abort on", NULL);
+	CHECK(label(name, "caused_by.t_ms = +2996.011 (%.3f)", tls[0].cause_t),
+	      tls[0].cause_t > 2996.0105 && tls[0].cause_t < 2996.0115);
+
+	name = "client_abort_propagated, quiet mode, 2000 losses between";
+	n = seq_incident_off_quiet(e, 2000);
+	if (play(name, e, n, 1, NULL) != 1)
+		return;
+	expect(name, &tls[0], "client_abort_propagated", UPSTREAM_A, UPSTREAM_B, UPSTREAM_EVENTS,
+	       INCIDENT_CAUSE, "curl (pid 22512)", NULL);
+}
+
+/* quiet copies alone (healthy connections): no timeline, no table entry */
+static void test_quiet_copies_only(void)
+{
+	struct event e[32];
+	struct rig r;
+
+	seq_incident_off_quiet(e, 0); /* its first 4: the copies */
+	rig_open(&r, EMIT_JSON, NULL);
+	CHECK("quiet copies: accepted", rig_add(&r, e, 4) == 0);
+	CHECK("quiet copies: no connection in the table", rig_stats(&r).conns == 0);
+	CHECK("quiet copies: flush returns 0", joiner__flush(r.j) == 0);
+	CHECK("quiet copies: no timeline", rig_stats(&r).timelines == 0 && rig_lines(&r) == 0);
+	free(rig_close(&r));
+}
+
 /* The tracer started after the upstream connection: its first event is nginx's close, 2.8 ms
  * after the loss, so the cause has a negative t_ms. */
 static void test_incident_off_negative_t(void)
@@ -1767,6 +1846,8 @@ int main(int argc, char **argv)
 	test_unknown();
 	test_incident_off();
 	test_incident_off_filtered();
+	test_incident_off_quiet();
+	test_quiet_copies_only();
 	test_incident_off_negative_t();
 	test_incident_off_too_late();
 	test_incident_on();
