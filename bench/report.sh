@@ -35,8 +35,10 @@ goals() {
 	if want http; then
 		for m in ka close; do
 			echo "HTTP $m: A/A noise floor, without / without again|x|-|-|$(fmt %.3f "$(paired http $m none2 none rps)")"
+			echo "HTTP $m: empty programs on rsttrace's hooks / without (the floor)|x|-|-|$(fmt %.3f "$(paired http $m floor none rps)")"
 			v=$(paired http $m tl none rps)
 			echo "HTTP $m: rsttrace -j / without (paired median)|$v|>=|0.99|$(fmt %.3f "$(paired http $m tl none rps)")"
+			echo "HTTP $m: rsttrace -j / the floor (its own cost)|x|-|-|$(fmt %.3f "$(paired http $m tl floor rps)")"
 			v=$(paired http $m tlf none rps)
 			echo "HTTP $m: rsttrace -j -P unused / without|$v|>=|0.995|$(fmt %.3f "$(paired http $m tlf none rps)")"
 			v=$(paired http $m ev none rps)
@@ -158,7 +160,7 @@ EOF
 |---|---|---|---|---|---|---|
 EOF
 			for c in "${HTTP_CFGS[@]}"; do
-				if [ "$c" = none2 ]; then
+				if [ "$c" = none2 ] || [ "$c" = floor ]; then
 					echo "| $(cfg_label $c) | $(fmt %.0f "$(agg http $m $c rps)") | $(fmt %.3f "$(paired http $m $c none rps)") | $(mratio http $m $c none rps) | - | - | $(vals http $m $c errors | awk '{s += $1} END{print s+0}') |"
 				elif [ "$c" = none ]; then
 					echo "| $(cfg_label $c) | $(fmt %.0f "$(agg http $m $c rps)") | 1 | 1 | - | - | $(vals http $m $c errors | awk '{s += $1} END{print s+0}') |"

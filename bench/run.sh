@@ -227,10 +227,10 @@ EOF
 EOF
 }
 
-HTTP_CFGS=(none tl tlf ev none2)
+HTTP_CFGS=(none floor tl tlf ev none2)
 cfg_args() {
 	case $1 in
-	none | none2) echo "" ;;
+	none | none2 | floor) echo "" ;;
 	tl) echo "-j" ;;
 	tlf) echo "-j -P $UNUSED" ;;
 	ev) echo "--events -j" ;;
@@ -240,6 +240,7 @@ cfg_label() {
 	case $1 in
 	none) echo "without rsttrace" ;;
 	none2) echo "without rsttrace, again (A/A: the noise floor)" ;;
+	floor) echo "empty programs on every hook rsttrace attaches (bench/bpf/floor.bpf.c: what any tool on these hooks pays)" ;;
 	tl) echo "rsttrace -j (timelines, unfiltered)" ;;
 	tlf) echo "rsttrace -j -P $UNUSED (filter matching nothing)" ;;
 	ev) echo "rsttrace --events -j (unfiltered)" ;;
@@ -277,11 +278,13 @@ http_one() {
 	args=$(cfg_args "$cfg")
 	# shellcheck disable=SC2086
 	[ -n "$args" ] && rt_start "$name" $args
+	[ "$cfg" = floor ] && anchor_start "$name" floor
 	wrk_run "$mode" "$HTTP_SECS" "$WORK/$name.wrk"
 	rps=$(wrk_rps "$WORK/$name.wrk")
 	[ -n "$rps" ] || die "wrk gave no Requests/sec: $(cat "$WORK/$name.wrk")"
 	rec http "$mode" "$cfg" "$r" rps "$rps"
 	rec http "$mode" "$cfg" "$r" errors "$(wrk_errors "$WORK/$name.wrk")"
+	[ "$cfg" = floor ] && anchor_stop
 	if [ -n "$args" ]; then
 		rt_stop
 		rec http "$mode" "$cfg" "$r" cpu_s "$RT_CPU"
@@ -311,11 +314,12 @@ section_http() {
 
 # ---- 3. per-hook cost -----------------------------------------------------------------------
 
-# anchor_start NAME / anchor_stop: empty programs on the send/recv tracepoints (the floor:
-# bpf_stats' own clock reads are in every program's run_time_ns), held by bench/anchor; its
-# pid stands in for rsttrace's in prog_snap
+# anchor_start NAME [OBJECT] / anchor_stop: empty programs held by bench/anchor; its pid
+# stands in for rsttrace's in prog_snap. empty.bpf.o (default): on the send/recv tracepoints
+# (the per-hook floor: bpf_stats' own clock reads are in every program's run_time_ns);
+# floor.bpf.o: on every hook rsttrace attaches (the HTTP floor)
 anchor_start() {
-	spawn_wait "$1" "anchor:" /dev/null "$BIN/anchor" "$BIN/empty.bpf.o"
+	spawn_wait "$1" "anchor:" /dev/null "$BIN/anchor" "$BIN/${2:-empty}.bpf.o"
 	RT_PID=$SP_PID RT_TPID=$SP_TPID RT_DRAIN=$SP_DRAIN
 	SP_TPID=''
 }

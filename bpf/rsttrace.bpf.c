@@ -110,9 +110,11 @@ struct owner {
 /* Owners are learnt in process context only (softirq's current is the peer, not the owner)
  * and kept after the socket is gone: a timewait sock keeps the cookie, a dead process's
  * socket may still be reset minutes later. LRU: bounded, the oldest forgotten first. */
+/* 32k: about a second of sockets under a connection-per-request load (bench/results.md);
+ * ~11 MiB of kernel memory with what quiet mode holds */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 32768);
 	__type(key, __u64);
 	__type(value, struct owner);
 } owner_by_cookie SEC(".maps");

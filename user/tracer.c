@@ -65,6 +65,33 @@ static void set_kernel_shape(struct rsttrace_bpf *skel, const struct btf *btf)
 		kernel_hook_nargs(btf, "tcp_send_active_reset", false) >= 3;
 }
 
+static bool plan_uses(const struct probe_plan *plan, const char *prog)
+{
+	const char *names[TRACER_MAX_LINKS];
+	int n = probes_chosen_programs(plan, names, TRACER_MAX_LINKS);
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], prog))
+			return true;
+	return false;
+}
+
+/* Maps are preallocated: one entry for those this run never uses (the socket filters'
+ * bookkeeping without socket filters, the kprobe fallback's without kprobes) instead of
+ * their megabytes of kernel memory. */
+static void size_unused_maps(struct tracer *t, const struct rt_options *o)
+{
+	struct rsttrace_bpf *s = t->skel;
+
+	if (!o->nports && !o->netns && !o->cgroup_id) {
+		bpf_map__set_max_entries(s->maps.cause_pids, 1);
+		bpf_map__set_max_entries(s->maps.fin_seen, 1);
+		bpf_map__set_max_entries(s->maps.passive_seen, 1);
+	}
+	if (!plan_uses(&t->plan, "send_length_kprobe") && !plan_uses(&t->plan, "recv_length_kprobe"))
+		bpf_map__set_max_entries(s->maps.sk_by_tid, 1);
+}
+
 int tracer_open(struct tracer *t, const struct rt_options *o, char *err, size_t len)
 {
 	memset(t, 0, sizeof(*t));
@@ -93,6 +120,7 @@ int tracer_open(struct tracer *t, const struct rt_options *o, char *err, size_t 
 	if (probes_choose(&t->plan, t->skel->obj, t->vmlinux, o->probes, o->list_probes, err, len))
 		return -1;
 	probes_set_autoload(&t->plan, t->skel->obj);
+	size_unused_maps(t, o);
 	return 0;
 }
 
