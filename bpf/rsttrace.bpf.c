@@ -28,6 +28,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP 6
 #define SIGPIPE 13
 #define EAGAIN 11
+#define PF_EXITING 0x00000004
 #define PF_KTHREAD 0x00200000
 /* x86_64 THREAD_SIZE without KASAN (16 KiB); a KASAN kernel has 32 KiB stacks and would
  * classify deep process-context events as irq: never owners, so never misattributed. */
@@ -66,14 +67,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, RINGBUF_BYTES);
 } events SEC(".maps");
-
-/* per CPU: inside a softirq (see run_context) */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} in_softirq SEC(".maps");
 
 /* ring-buffer reserve failures, per CPU: every lost event is counted, never silent */
 struct {
@@ -194,33 +187,48 @@ struct {
 /* context and tasks                                                                      */
 
 /*
- * Is this running in process context? `current` is only the socket's owner there. Two tests:
- * - softirq_entry/exit keep a per-CPU flag. It is needed because an interrupt that arrives
- *   in user mode runs its handler and the softirqs at its exit on the interrupted task's
- *   own stack (x86 call_on_irqstack_cond): current is then any process at all.
+ * Interrupted in user mode: an interrupt that arrives while a process runs in user mode is
+ * handled, softirqs at its exit included, on that process's own stack (x86: irq exit runs on
+ * the interrupted stack when it came from user mode), so a stack test takes it for process
+ * context. The process's saved registers tell: user mode, and no system call (the entry code
+ * sets orig_ax to -1 for interrupts and exceptions). One process-context path shares that
+ * picture: a process killed by a signal in user mode closes its sockets on its way out, in
+ * do_exit, with PF_EXITING set; an interrupt cannot come from user mode then.
+ */
+static __always_inline bool interrupted_in_user_mode(struct task_struct *t)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+
+	return regs && (long)regs->orig_ax == -1 && (regs->cs & 3) == 3 &&
+	       !(t->flags & PF_EXITING);
+}
+
+/*
+ * Is this running in process context? `current` is only the socket's owner there.
  * - softirq run from local_bh_enable() in a syscall (loopback transmit) is on the per-CPU
  *   irq stack (CONFIG_SOFTIRQ_ON_OWN_STACK): compare the address of ctx, which the
  *   tracepoint/trampoline built on the traced context's stack, with current's task stack
  *   (not a BPF local's address: since 6.13 BPF may run on a private stack). There current is
  *   the process whose transmit caused the event: a meaningful trigger.
- * The __preempt_count ksym would answer both but does not resolve without KALLSYMS_ALL.
+ * - on the task stack, an interrupt from user mode (above): current is any process at all.
+ * The __preempt_count ksym would answer both but does not resolve without KALLSYMS_ALL;
+ * softirq_entry/exit hooks keeping a flag would too, at two programs per softirq.
  */
 static __always_inline __u8 run_context(void *ctx, __u32 *flags)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 base = (__u64)t->stack, sp = 0, p = (__u64)ctx;
-	__u32 zero = 0, *softirq = bpf_map_lookup_elem(&in_softirq, &zero);
-	bool on_irq_stack;
 
 	bpf_probe_read_kernel(&sp, sizeof(sp), &p); /* pointer -> plain scalar */
-	on_irq_stack = sp - base >= THREAD_SIZE;
-	if (softirq && *softirq && !on_irq_stack)
-		*flags |= RT_F_CURRENT_UNRELATED;
-	if (on_irq_stack || (softirq && *softirq))
+	if (sp - base >= THREAD_SIZE)
 		return RT_CTX_IRQ;
 	if (t->flags & PF_KTHREAD) {
 		*flags |= RT_F_CURRENT_UNRELATED;
 		return RT_CTX_KTHREAD;
+	}
+	if (interrupted_in_user_mode(t)) {
+		*flags |= RT_F_CURRENT_UNRELATED;
+		return RT_CTX_IRQ;
 	}
 	return RT_CTX_TASK;
 }
@@ -1364,24 +1372,3 @@ int BPF_PROG(sigpipe_raw, int sig, struct kernel_siginfo *info, struct task_stru
 {
 	return on_signal(ctx, sig, task, result, false);
 }
-
-static __always_inline int softirq_mark(__u32 on)
-{
-	__u32 zero = 0, *v = bpf_map_lookup_elem(&in_softirq, &zero);
-
-	if (v)
-		*v = on;
-	return 0;
-}
-
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(softirq_entry_btf) { return softirq_mark(1); }
-
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(softirq_exit_btf) { return softirq_mark(0); }
-
-SEC("raw_tp/softirq_entry")
-int BPF_PROG(softirq_entry_raw) { return softirq_mark(1); }
-
-SEC("raw_tp/softirq_exit")
-int BPF_PROG(softirq_exit_raw) { return softirq_mark(0); }

@@ -65,13 +65,6 @@ static const struct hook hooks[] = {
 		{ MECH_FENTRY, { "recv_length_fexit" } },
 		{ MECH_KPROBE, { "recv_length_kprobe", "recv_length_kretprobe" } },
 	}, 4 },
-	/* attached in this order: exit first, so that the per-CPU flag entry sets is always
-	 * cleared (an entry attached alone would leave it set, and process context look like
-	 * softirq until the next softirq ends) */
-	{ "softirq", "telling softirq from process context after interrupts from user mode", {
-		{ MECH_TP_BTF, { "softirq_exit_btf", "softirq_entry_btf" } },
-		{ MECH_RAW_TP, { "softirq_exit_raw", "softirq_entry_raw" } },
-	}, 2 },
 	{ "sigpipe", "SIGPIPE annotations", {
 		{ MECH_TP_BTF, { "sigpipe_btf" } },
 		{ MECH_RAW_TP, { "sigpipe_raw" } },

@@ -33,9 +33,3 @@ int BPF_PROG(floor_recv) { return 0; }
 
 SEC("tp_btf/signal_generate")
 int BPF_PROG(floor_signal) { return 0; }
-
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(floor_softirq_entry) { return 0; }
-
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(floor_softirq_exit) { return 0; }
