@@ -463,13 +463,16 @@ static __always_inline struct rt_task *sk_stored_owner(const struct sock *sk, co
 	return btf && sk ? bpf_sk_storage_get(&sk_owner, (struct sock *)sk, 0, 0) : NULL;
 }
 
-static __always_inline bool owner_lookup(struct rt_event *e, const struct rt_task *stored)
+/* The owner into e; *entry: the socket's owner entry when there is one (report() uses it) */
+static __always_inline bool owner_lookup(struct rt_event *e, const struct rt_task *stored,
+					 struct owner **entry)
 {
 	struct rt_task *t;
 	struct owner *o;
 
 	if (e->cookie) {
 		o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
+		*entry = o;
 		if (o && !o->accept_pending) {
 			e->owner = o->task;
 			e->owner_by = RT_OWNER_COOKIE;
@@ -598,16 +601,17 @@ static __always_inline bool needs_quiet_copy(__u8 kind, __u8 opened)
  * (connect, accept, peer's FIN, write, close, destroy) are held in its owner entry, which
  * exists anyway, until it has an incident: then they go out before it, and every later one
  * at once (loud). A connection that ends well costs no record, only the copies cause linking
- * needs. Where the entry is missing or full, records go out at once: never lost.
+ * needs. Where the entry is missing or full, records go out at once: never lost. o: the
+ * socket's owner entry if the caller has it, else NULL (looked up here).
  */
-static __always_inline void report(struct rt_event *e)
+static __always_inline void report_in(struct rt_event *e, struct owner *o)
 {
-	struct owner *o;
 	__u8 opened;
 
 	if (!quiet_healthy || !e->cookie)
 		goto out;
-	o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
+	if (!o)
+		o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
 	if (!o || o->loud)
 		goto out;
 	opened = o->nheld ? o->held[0].kind : 0;
@@ -623,6 +627,11 @@ static __always_inline void report(struct rt_event *e)
 	o->loud = 1;
 out:
 	emit(e);
+}
+
+static __always_inline void report(struct rt_event *e)
+{
+	report_in(e, NULL);
 }
 
 /* when, and who was running */
@@ -663,7 +672,8 @@ static __always_inline struct owner *owner_entry(__u64 cookie)
  * tuple, and if it was an accepted socket nobody had touched yet, this is where its process
  * took it: report the accept (when it is wanted).
  */
-static __always_inline void owner_learn(const struct sock *sk, struct rt_event *e, bool wanted)
+static __always_inline struct owner *owner_learn(const struct sock *sk, struct rt_event *e,
+						  bool wanted)
 {
 	__u8 matched = !(e->flags & RT_F_CAUSE);
 	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
@@ -700,26 +710,28 @@ static __always_inline void owner_learn(const struct sock *sk, struct rt_event *
 		a.ts_ns = now;
 		a.owner = e->current;
 		a.owner_by = RT_OWNER_CURRENT;
-		report(&a);
+		report_in(&a, o);
 	}
 known:
 	e->owner = e->current;
 	e->owner_by = RT_OWNER_CURRENT;
+	return o;
 }
 
 /* Events outside send/recv: the owner from the maps, or current when the event ran in the
  * owner's own syscall. Pass the pid/comm filter if the owner or the task that triggered it
  * (the peer, on loopback) is wanted. */
 static __always_inline bool owner_resolve(struct rt_event *e, bool current_owns,
-					  const struct rt_task *stored)
+					  const struct rt_task *stored, struct owner **entry)
 {
 	bool found = true;
 
+	*entry = NULL;
 	if (current_owns) {
 		e->owner = e->current;
 		e->owner_by = RT_OWNER_CURRENT;
 	} else {
-		found = owner_lookup(e, stored);
+		found = owner_lookup(e, stored, entry);
 	}
 	if (!task_filter_on())
 		return true;
@@ -819,6 +831,7 @@ static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 					 const struct sk_buff *skb, __u16 reason, const bool btf)
 {
 	struct rt_event e = { .kind = RT_RST_SENT, .reason = reason };
+	struct owner *o;
 
 	if (sk) {
 		e.state = RD(btf, sk, __sk_common.skc_state);
@@ -839,9 +852,9 @@ static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 	fill_current(&e, ctx);
 	/* an active reset (no skb) in process context runs in its owner's close(); a reply
 	 * reset runs in softirq, where current is whoever sent the segment */
-	if (!owner_resolve(&e, !skb && e.ctx == RT_CTX_TASK, NULL))
+	if (!owner_resolve(&e, !skb && e.ctx == RT_CTX_TASK, NULL, &o))
 		return 0;
-	report(&e);
+	report_in(&e, o);
 	return 0;
 }
 
@@ -850,6 +863,7 @@ static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 ki
 				       const bool btf)
 {
 	struct rt_event e = { .kind = kind, .ret = ret, .reason = RT_REASON_NONE };
+	struct owner *o;
 
 	if (!sk || !sk_basics(sk, &e, btf))
 		return 0;
@@ -860,11 +874,11 @@ static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 ki
 	fill_current(&e, ctx);
 	/* in process context this runs in the owner's syscall on this socket: a close, or an
 	 * RST queued on the owned socket's backlog and processed by release_sock() (notes §2) */
-	if (!owner_resolve(&e, e.ctx == RT_CTX_TASK, sk_stored_owner(sk, btf)))
+	if (!owner_resolve(&e, e.ctx == RT_CTX_TASK, sk_stored_owner(sk, btf), &o))
 		return 0;
 	if (kind == RT_ERROR_PENDING && e.owner_by)
 		sigpipe_arm(e.owner.pid, e.flags);
-	report(&e);
+	report_in(&e, o);
 	return 0;
 }
 
@@ -959,12 +973,13 @@ static __always_inline int state_in_process(const struct sock *sk, struct rt_eve
 					    const bool btf)
 {
 	bool wanted = !task_filter_on() || task_wanted(&e->current);
+	struct owner *o;
 
 	if (!match && !cause_pid(e))
 		return 0;
 	/* learn every owner, wanted or not, so that the peer of a wanted process is named:
 	 * once per socket change, not on the send/recv path */
-	owner_learn(sk, e, wanted);
+	o = owner_learn(sk, e, wanted);
 	if (!wanted || !e->kind)
 		return 0;
 	sk_addrs(sk, e);
@@ -972,13 +987,15 @@ static __always_inline int state_in_process(const struct sock *sk, struct rt_eve
 		e->flags |= RT_F_LINGER0;
 	if ((e->flags & RT_F_CAUSE) && e->old_state == RT_TCP_CLOSE_WAIT)
 		emit_missed_fin(e);
-	report(e);
+	report_in(e, o);
 	return 0;
 }
 
 static __always_inline int state_in_softirq(const struct sock *sk, struct rt_event *e, bool match,
 					    const bool btf)
 {
+	struct owner *o;
+
 	if (!e->kind)
 		return 0;
 	if (!match && !filter_scope(e, sk, btf)) {
@@ -987,8 +1004,8 @@ static __always_inline int state_in_softirq(const struct sock *sk, struct rt_eve
 		return 0;
 	}
 	sk_addrs(sk, e);
-	if (owner_resolve(e, false, NULL))
-		report(e);
+	if (owner_resolve(e, false, NULL, &o))
+		report_in(e, o);
 	return 0;
 }
 
@@ -1087,6 +1104,7 @@ static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 k
 {
 	struct rt_event e = { .ret = ret, .reason = RT_REASON_NONE, .kind = kind,
 			      .cookie = cookie, .ctx = RT_CTX_TASK };
+	struct owner *o;
 
 	if (!sk_basics(sk, &e, btf))
 		return 0;
@@ -1095,14 +1113,14 @@ static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 k
 		return 0;
 	if (cause)
 		e.flags |= RT_F_CAUSE;
-	owner_learn(sk, &e, true); /* (young again: storage comes at a later call) */
+	o = owner_learn(sk, &e, true); /* (young again: storage comes at a later call) */
 	if (!kind)
 		return 0;
 	e.ts_ns = bpf_ktime_get_ns();
 	sk_addrs(sk, &e);
 	if (kind != RT_READ_ERROR)
 		sigpipe_arm(e.current.pid, e.flags);
-	report(&e);
+	report_in(&e, o);
 	return 0;
 }
 
