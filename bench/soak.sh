@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/soak.sh - endurance: `sudo make soak` (builds rsttrace, bench/*.c and scen, then runs
 # this). SOAK_SECONDS (default 600) of connection churn with resets mixed in, rsttrace running
-# in timeline mode (`rsttrace -j -v -P <the soak's ports>`); every SAMPLE_SECS (5) its RSS
+# in timeline mode (`rsttrace -j -v -P <the soak's ports>`, or with SOAK_FILTER=0 `rsttrace -j
+# -v`: quiet mode); every SAMPLE_SECS (5) its RSS
 # (/proc/PID/status VmRSS, VmHWM) and its live counters (the -v "live:" line: events, lost,
 # connections in the table, timelines, evicted, flooded). Writes bench/soak-results.md
 # (RESULTS=...) with the machine, the command, the figures at start and end and the samples.
@@ -126,7 +127,10 @@ churn() {
 
 # ---- rsttrace ----------------------------------------------------------------------------------
 
-RT_ARGS="-j -v -P $NG,$RSTP,$SCP"
+# SOAK_FILTER=0: no port filter, the machine's every connection: quiet mode, the default
+# output as users run it (the kernel holds healthy connections' records)
+if [ "${SOAK_FILTER:-1}" = 0 ]; then RT_ARGS="-j -v"; RT_WHAT="unfiltered: quiet mode"; else
+	RT_ARGS="-j -v -P $NG,$RSTP,$SCP"; RT_WHAT="the soak's ports"; fi
 log "soak: $SOAK_SECONDS s, nginx :$NG, rstgen :$RSTP, scen :$SCP; rsttrace $RT_ARGS"
 spawn_wait rt "rsttrace: tracing" "$OUTDIR/rt.json" "$RT" $RT_ARGS
 RT_PID=$SP_PID RT_TPID=$SP_TPID RT_DRAIN=$SP_DRAIN
@@ -184,8 +188,8 @@ SLOPE=$(awk '$1 >= 60 && $2 != "" {n++; sx += $1; sy += $2; sxy += $1 * $2; sxx 
 	echo "$(nproc) CPUs ($(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)), kernel $(uname -r),"
 	echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: other work ran too)."
 	echo
-	echo "Command: \`SOAK_SECONDS=$SOAK_SECONDS SAMPLE_SECS=$SAMPLE_SECS CYCLE_SECS=$CYCLE_SECS bench/soak.sh\`;"
-	echo "rsttrace: \`rsttrace $RT_ARGS\` (timeline mode, JSON, the soak's ports), built $(date -u -r "$RT" +%Y-%m-%dT%H:%M:%SZ)"
+	echo "Command: \`SOAK_FILTER=${SOAK_FILTER:-1} SOAK_SECONDS=$SOAK_SECONDS SAMPLE_SECS=$SAMPLE_SECS CYCLE_SECS=$CYCLE_SECS bench/soak.sh\`;"
+	echo "rsttrace: \`rsttrace $RT_ARGS\` (timeline mode, JSON, $RT_WHAT), built $(date -u -r "$RT" +%Y-%m-%dT%H:%M:%SZ)"
 	echo "in a tree at commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- user bpf 2>/dev/null || echo ' (with uncommitted changes in user/ or bpf/)')."
 	echo "Churn, one cycle every $CYCLE_SECS s: \`wrk -t1 -c4 -d1s -H 'Connection: close'\` against"
 	echo "nginx $(nginx -v 2>&1 | sed 's/.*version: //'), \`rstgen -s 0.2\` (connects to a closed port), and scen"

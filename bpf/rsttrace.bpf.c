@@ -82,7 +82,9 @@ struct held {
 	__u64 ts_ns;
 	struct rt_task current;
 	__u8 kind, state, old_state, ctx;
-	__u32 flags;
+	__u16 flags;               /* RT_F_* (all below bit 16) */
+	__u8 owner_by;             /* how its owner was known then (later: the entry's) */
+	__s32 ret;                 /* a write's bytes */
 };
 
 /* connect or accept, peer's FIN, a write after it, close, destroy: a healthy lifecycle */
@@ -526,8 +528,9 @@ static __always_inline void flush_held(struct owner *o, struct rt_event *e)
 {
 	struct held saved = { .ts_ns = e->ts_ns, .current = e->current, .kind = e->kind,
 			      .state = e->state, .old_state = e->old_state, .ctx = e->ctx,
-			      .flags = e->flags };
+			      .flags = e->flags, .ret = e->ret };
 	struct rt_task owner = e->owner;
+	__u16 reason = e->reason;
 	__u8 owner_by = e->owner_by;
 
 	/* the kernel zeroes a tuple on a linger close or a failed connect: the held one is the
@@ -548,8 +551,10 @@ static __always_inline void flush_held(struct owner *o, struct rt_event *e)
 		e->old_state = h->old_state;
 		e->ctx = h->ctx;
 		e->flags = h->flags;
-		e->owner = h->ctx == RT_CTX_TASK ? h->current : o->task;
-		e->owner_by = h->ctx == RT_CTX_TASK ? RT_OWNER_CURRENT : RT_OWNER_COOKIE;
+		e->ret = h->ret;
+		e->reason = RT_REASON_NONE;
+		e->owner = h->owner_by == RT_OWNER_CURRENT ? h->current : o->task;
+		e->owner_by = h->owner_by;
 		emit(e);
 	}
 	o->nheld = 0;
@@ -560,6 +565,8 @@ static __always_inline void flush_held(struct owner *o, struct rt_event *e)
 	e->old_state = saved.old_state;
 	e->ctx = saved.ctx;
 	e->flags = saved.flags;
+	e->ret = saved.ret;
+	e->reason = reason;
 	e->owner = owner;
 	e->owner_by = owner_by;
 }
@@ -580,6 +587,8 @@ static __always_inline bool hold(struct owner *o, const struct rt_event *e)
 	h->old_state = e->old_state;
 	h->ctx = e->ctx;
 	h->flags = e->flags;
+	h->owner_by = e->owner_by;
+	h->ret = e->ret;
 	o->nheld = n + 1;
 	if (tuple_complete(&e->tuple) && !tuple_complete(&o->tuple)) {
 		o->tuple = e->tuple;

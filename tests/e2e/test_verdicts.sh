@@ -84,6 +84,46 @@ timelines keepalive keepalive && {
 		"any(\$tl[0].events[]; .side == \"b\" and .kind == \"rst_sent\" and .reason == \"TCP_TIMEWAIT_SOCKET\" and .trigger_pid == $CLI)"
 }
 
+# A write after the peer's FIN (the client half-closed) that succeeds, then the client aborts
+# with the response unread: in quiet mode the write is held with the accept and the FIN until
+# the reset, and must come out with its own byte count.
+HALFCLOSE_PY='
+import socket, sys, threading
+port = int(sys.argv[1])
+l = socket.create_server(("127.0.0.1", port))
+def server():
+    c, _ = l.accept()
+    c.settimeout(10)
+    c.recv(10)                      # EOF: the client half-closed
+    c.sendall(b"r" * 1000)          # a write after the peer FIN: it succeeds
+    try:
+        while c.recv(100):
+            pass
+    except OSError:
+        pass
+t = threading.Thread(target=server)
+t.start()
+s = socket.create_connection(("127.0.0.1", port))
+s.shutdown(socket.SHUT_WR)
+s.settimeout(10)
+s.recv(1, socket.MSG_PEEK)          # the response is here; close with it unread: abort
+s.close()
+t.join(10)
+'
+port=$(free_port)
+if rt_start_beside halfclose-unfiltered -j && rt_start halfclose -j -P "$port"; then
+	timeout 20 python3 -c "$HALFCLOSE_PY" "$port"
+	check "halfclose: the scenario ran" test "$?" = 0
+	rt_stop
+	rt_stop_beside
+	same_timelines "halfclose: unfiltered (quiet mode), the same timelines" "$port" "$RT_OUT" "$BESIDE_OUT"
+	RT_OUT=$BESIDE_OUT
+	tl_true "halfclose: quiet mode held the write and sent it with its 1000 bytes" \
+		"any(\$tl[].events[]; .kind == \"write\" and .bytes == 1000 and .sport == $port)"
+else
+	fail "halfclose: ready lines" "$(cat "$RT_ERR")"
+fi
+
 # backlog overflow needs tcp_abort_on_overflow=1 (restored by the trap)
 echo 1 >"$SYSCTL_ABORT"
 timelines overflow overflow && {
