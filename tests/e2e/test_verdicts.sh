@@ -91,16 +91,18 @@ HALFCLOSE_PY='
 import socket, sys, threading
 port = int(sys.argv[1])
 l = socket.create_server(("127.0.0.1", port))
+aborted = threading.Event()
 def server():
     c, _ = l.accept()
     c.settimeout(10)
     c.recv(10)                      # EOF: the client half-closed
     c.sendall(b"r" * 1000)          # a write after the peer FIN: it succeeds
+    aborted.wait(10)                # open until the client has aborted (else its FIN races)
     try:
-        while c.recv(100):
-            pass
+        c.send(b"r")
     except OSError:
         pass
+    c.close()
 t = threading.Thread(target=server)
 t.start()
 s = socket.create_connection(("127.0.0.1", port))
@@ -108,6 +110,7 @@ s.shutdown(socket.SHUT_WR)
 s.settimeout(10)
 s.recv(1, socket.MSG_PEEK)          # the response is here; close with it unread: abort
 s.close()
+aborted.set()
 t.join(10)
 '
 port=$(free_port)
