@@ -522,17 +522,42 @@ static __always_inline bool tuple_complete(const struct rt_tuple *t)
 	return t->sport && t->dport;
 }
 
+/* what a held record keeps of e, and back (the owner itself is the entry's, see flush_held) */
+static __always_inline void held_from(struct held *h, const struct rt_event *e)
+{
+	h->ts_ns = e->ts_ns;
+	h->current = e->current;
+	h->kind = e->kind;
+	h->state = e->state;
+	h->old_state = e->old_state;
+	h->ctx = e->ctx;
+	h->flags = e->flags;
+	h->owner_by = e->owner_by;
+	h->ret = e->ret;
+}
+
+static __always_inline void held_into(struct rt_event *e, const struct held *h)
+{
+	e->ts_ns = h->ts_ns;
+	e->current = h->current;
+	e->kind = h->kind;
+	e->state = h->state;
+	e->old_state = h->old_state;
+	e->ctx = h->ctx;
+	e->flags = h->flags;
+	e->owner_by = h->owner_by;
+	e->ret = h->ret;
+}
+
 /* Send the socket's held records, each rebuilt from the incident's record e (same socket,
  * tuple and owner), in place to keep the stack small; e is restored after. */
 static __always_inline void flush_held(struct owner *o, struct rt_event *e)
 {
-	struct held saved = { .ts_ns = e->ts_ns, .current = e->current, .kind = e->kind,
-			      .state = e->state, .old_state = e->old_state, .ctx = e->ctx,
-			      .flags = e->flags, .ret = e->ret };
+	struct held saved;
 	struct rt_task owner = e->owner;
 	__u16 reason = e->reason;
-	__u8 owner_by = e->owner_by;
 
+	held_from(&saved, e);
 	/* the kernel zeroes a tuple on a linger close or a failed connect: the held one is the
 	 * same socket's */
 	if (!tuple_complete(&e->tuple) && tuple_complete(&o->tuple)) {
@@ -544,51 +569,25 @@ static __always_inline void flush_held(struct owner *o, struct rt_event *e)
 
 		if (i >= o->nheld)
 			break;
-		e->ts_ns = h->ts_ns;
-		e->current = h->current;
-		e->kind = h->kind;
-		e->state = h->state;
-		e->old_state = h->old_state;
-		e->ctx = h->ctx;
-		e->flags = h->flags;
-		e->ret = h->ret;
+		held_into(e, h);
 		e->reason = RT_REASON_NONE;
 		e->owner = h->owner_by == RT_OWNER_CURRENT ? h->current : o->task;
-		e->owner_by = h->owner_by;
 		emit(e);
 	}
 	o->nheld = 0;
-	e->ts_ns = saved.ts_ns;
-	e->current = saved.current;
-	e->kind = saved.kind;
-	e->state = saved.state;
-	e->old_state = saved.old_state;
-	e->ctx = saved.ctx;
-	e->flags = saved.flags;
-	e->ret = saved.ret;
+	held_into(e, &saved);
 	e->reason = reason;
 	e->owner = owner;
-	e->owner_by = owner_by;
 }
 
 /* Keep e in the socket's owner entry; false when it is full (then it must go out). */
 static __always_inline bool hold(struct owner *o, const struct rt_event *e)
 {
 	__u8 n = o->nheld;
-	struct held *h;
 
 	if (n >= HELD_MAX)
 		return false;
-	h = &o->held[n];
-	h->ts_ns = e->ts_ns;
-	h->current = e->current;
-	h->kind = e->kind;
-	h->state = e->state;
-	h->old_state = e->old_state;
-	h->ctx = e->ctx;
-	h->flags = e->flags;
-	h->owner_by = e->owner_by;
-	h->ret = e->ret;
+	held_from(&o->held[n], e);
 	o->nheld = n + 1;
 	if (tuple_complete(&e->tuple) && !tuple_complete(&o->tuple)) {
 		o->tuple = e->tuple;
@@ -665,12 +664,9 @@ static __always_inline void fill_current(struct rt_event *e, void *ctx)
 static const struct owner blank_owner;
 static const struct owner accept_pending_owner = { .accept_pending = 1 };
 
-static __always_inline struct owner *owner_entry(__u64 cookie)
+/* a new entry for a cookie a lookup just did not find (NOEXIST: another CPU's may win) */
+static __always_inline struct owner *owner_create(__u64 cookie)
 {
-	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &cookie);
-
-	if (o)
-		return o;
 	bpf_map_update_elem(&owner_by_cookie, &cookie, &blank_owner, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&owner_by_cookie, &cookie);
 }
@@ -700,7 +696,7 @@ static __always_inline struct owner *owner_learn(const struct sock *sk, struct r
 	if (matched && sk_filter_on())
 		bpf_map_update_elem(&cause_pids, &e->current.pid, &matched, BPF_ANY);
 	if (e->cookie && !o)
-		o = owner_entry(e->cookie);
+		o = owner_create(e->cookie);
 	if (o) {
 		o->task = e->current;
 		o->since_ns = now;

@@ -197,15 +197,16 @@ static void reversed(const struct rt_tuple *t, struct rt_tuple *r)
 	r->netns = t->netns;
 }
 
-/* who started what this loss is: the owner of the connection's other end, else the task
- * whose syscall ran it (the peer, on loopback), else what the kernel learnt for the peer */
-static bool loss_actor(struct joiner *j, const struct conn *c, int end, const struct event *ev,
+/* who started what this loss is: the owner of the connection's other end (other: NULL when
+ * the loss came alone, a quiet copy), else the task whose syscall ran it (the peer, on
+ * loopback), else what the kernel learnt for the peer */
+static bool loss_actor(struct joiner *j, const struct conn_end *other, const struct event *ev,
 		       struct rt_task *actor)
 {
 	struct rt_tuple peer;
 
-	if (c->end[!end].has_owner) {
-		*actor = c->end[!end].owner;
+	if (other && other->has_owner) {
+		*actor = other->owner;
 		return true;
 	}
 	if (ev->has_trigger) {
@@ -216,6 +217,15 @@ static bool loss_actor(struct joiner *j, const struct conn *c, int end, const st
 		return false;
 	reversed(&ev->tuple, &peer);
 	return j->cfg.owner_of(j->cfg.owner_ctx, &peer, actor);
+}
+
+/* the peer who closed or reset the lost connection is the actor: name its end v too */
+static void name_actor_end(const struct cause *k, int kind, struct end_view *v)
+{
+	if (k->has_actor && (kind == RT_PEER_FIN || kind == RT_RST_RECV) && !v->has_owner) {
+		v->has_owner = true;
+		v->owner = k->actor;
+	}
 }
 
 static void set_cause(struct conn *c, const struct cause *k)
@@ -253,13 +263,8 @@ static void record_loss(struct joiner *j, const struct conn *c, int end, const s
 		return; /* a connection it made is an upstream: losing it is not losing a client */
 	conn__end_view(c, a, &k.end[0]);
 	conn__end_view(c, !a, &k.end[1]);
-	k.has_actor = loss_actor(j, c, end, ev, &k.actor);
-	/* the peer who closed or reset it is the actor: name its end too */
-	if (k.has_actor && (ev->kind == RT_PEER_FIN || ev->kind == RT_RST_RECV) &&
-	    !k.end[end == a].has_owner) {
-		k.end[end == a].has_owner = true;
-		k.end[end == a].owner = k.actor;
-	}
+	k.has_actor = loss_actor(j, &c->end[!end], ev, &k.actor);
+	name_actor_end(&k, ev->kind, &k.end[end == a]);
 	k.loser_pid = ev->owner.pid;
 	k.loser_tid = ev->owner.tid;
 	causes__record(&j->causes, &k);
@@ -304,23 +309,13 @@ static void end_view_of(int family, const __u8 *addr, __u16 port, struct end_vie
 static void record_quiet_loss(struct joiner *j, const struct event *ev)
 {
 	struct cause k = { .conn_id = NO_CONN, .kind = ev->kind, .ts_ns = ev->ts_ns };
-	struct rt_tuple peer;
 
 	end_view_of(ev->family, ev->tuple.daddr, ev->tuple.dport, &k.end[0]);
 	end_view_of(ev->family, ev->tuple.saddr, ev->tuple.sport, &k.end[1]);
 	k.end[1].has_owner = true;
 	k.end[1].owner = ev->owner;
-	if (ev->has_trigger) {
-		k.has_actor = true;
-		k.actor = ev->trigger;
-	} else if (j->cfg.owner_of) {
-		reversed(&ev->tuple, &peer);
-		k.has_actor = j->cfg.owner_of(j->cfg.owner_ctx, &peer, &k.actor);
-	}
-	if (k.has_actor && ev->kind == RT_PEER_FIN) {
-		k.end[0].has_owner = true;
-		k.end[0].owner = k.actor;
-	}
+	k.has_actor = loss_actor(j, NULL, ev, &k.actor);
+	name_actor_end(&k, ev->kind, &k.end[0]);
 	k.loser_pid = ev->owner.pid;
 	k.loser_tid = ev->owner.tid;
 	causes__record(&j->causes, &k);
