@@ -20,6 +20,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "rsttrace.h"
+#include "arch.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -30,9 +31,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define EAGAIN 11
 #define PF_EXITING 0x00000004
 #define PF_KTHREAD 0x00200000
-/* x86_64 THREAD_SIZE without KASAN (16 KiB); a KASAN kernel has 32 KiB stacks and would
- * classify deep process-context events as irq: never owners, so never misattributed. */
-#define THREAD_SIZE 16384
 
 /* Set by user space between open and load (user/bpf_config.c). */
 const volatile bool filter_ports_on;
@@ -201,8 +199,7 @@ static __always_inline bool interrupted_in_user_mode(struct task_struct *t)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
 
-	return regs && (long)regs->orig_ax == -1 && (regs->cs & 3) == 3 &&
-	       !(t->flags & PF_EXITING);
+	return regs && regs_interrupted_user_mode(regs) && !(t->flags & PF_EXITING);
 }
 
 /*
