@@ -157,9 +157,9 @@ $(OUTPUT)/bench/anchor: bench/anchor.c
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< $(LIBS) -o $@
 
 bench:
-	$(Q)tests/install-deps.sh wrk tcpdump
+	$(Q)tests/install-deps.sh wrk tcpdump libbpf-tools
 	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS) $(OUTPUT)/bench/empty.bpf.o \
-		$(OUTPUT)/bench/floor.bpf.o
+		$(OUTPUT)/bench/floor.bpf.o $(OUTPUT)/bench/lifecycle.bpf.o
 	$(Q)bench/run.sh
 
 # soak: endurance, not part of `make test` (bench/soak.sh): SOAK_SECONDS (600) of connection

@@ -41,7 +41,7 @@ STARTS=${STARTS:-$d_starts}
 HOOK_ROUNDS=${HOOK_ROUNDS:-$d_hook}
 WRK_CONNS=${WRK_CONNS:-64}
 RESULTS=${RESULTS:-$HERE/results.md}
-SECTIONS=${SECTIONS:-start http hook storm profile}
+SECTIONS=${SECTIONS:-start http hook lifecycle storm profile}
 READY_TIMEOUT=15 # s: rsttrace/tcpdump must be ready by then
 STOP_TIMEOUT=20  # s: after SIGINT
 TD_GRACE=1.2     # s: tcpdump's capture buffer timeout is 1 s; let it hand over the last block
@@ -76,7 +76,7 @@ DATA=$WORK/data
 # shellcheck source=bench/lib.sh
 . "$HERE/lib.sh"
 
-TD_PID='' TD_TPID='' PERF_PID='' SP_TPID='' STATS_ORIG='' FAILED=1
+TD_PID='' TD_TPID='' PERF_PID='' SP_TPID='' STATS_ORIG='' TRACEFS_MOUNTED='' FAILED=1
 cleanup() {
 	local p
 	trap - EXIT INT TERM
@@ -96,6 +96,7 @@ cleanup() {
 		[ -r "$p" ] || continue
 		read -r p <"$p" && grep -qa "$WORK/nginx" "/proc/$p/cmdline" 2>/dev/null && kill -TERM "$p"
 	done
+	[ -n "$TRACEFS_MOUNTED" ] && umount /sys/kernel/tracing
 	if [ -n "$STATS_ORIG" ]; then
 		sysctl -q -w kernel.bpf_stats_enabled="$STATS_ORIG" ||
 			echo "bench: could not restore kernel.bpf_stats_enabled=$STATS_ORIG" >&2
@@ -127,7 +128,7 @@ nstat_rsts() { nstat -asz TcpOutRsts | awk '$1 == "TcpOutRsts" {print $2}'; }
 START_US=${EPOCHREALTIME/./}
 CMDLINE="ROUNDS=$ROUNDS QUICK=$QUICK HTTP_SECS=$HTTP_SECS STORM_SECS=$STORM_SECS STARTS=$STARTS HOOK_ROUNDS=$HOOK_ROUNDS WRK_CONNS=$WRK_CONNS"
 if [ -n "${MAKELEVEL:-}" ]; then CMDLINE="$CMDLINE make bench"; else CMDLINE="$CMDLINE $0 $*"; fi
-[ "$SECTIONS" != "start http hook storm profile" ] && CMDLINE="SECTIONS='$SECTIONS' $CMDLINE"
+[ "$SECTIONS" != "start http hook lifecycle storm profile" ] && CMDLINE="SECTIONS='$SECTIONS' $CMDLINE"
 NPROC=$(nproc)
 MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 KERNEL=$(uname -r)
@@ -406,6 +407,7 @@ section_hook() {
 	done
 	sysctl -q -w kernel.bpf_stats_enabled="$STATS_ORIG" || die "cannot restore kernel.bpf_stats_enabled"
 	STATS_ORIG=''
+	[ -n "$TRACEFS_MOUNTED" ] && umount /sys/kernel/tracing && TRACEFS_MOUNTED=''
 }
 
 # ---- 2. RST storm ---------------------------------------------------------------------------
@@ -525,15 +527,110 @@ section_profile() {
 	log "  $(head -3 "$WORK/profile.top" | awk '{printf "%s %s; ", $1, $NF}')"
 }
 
+# ---- 6. a connection's lifecycle: BPF time per request over the hooks' floor ------------------
+
+# Connection: close through the nginx proxy, bpf_stats on: the BPF time per request of every
+# program each tool holds, per round in rotating order: empty programs on the four tracepoints
+# a lifecycle crosses (bench/bpf/lifecycle.bpf.c: the floor), rsttrace -j, --events -j, -j with
+# a filter that matches nothing, and libbpf-tools' tcplife (a peer, for information).
+LC_CFGS=(floor tl ev tlf tcplife)
+lc_label() {
+	case $1 in
+	floor) echo "empty programs on set_state, send/recv length, destroy (the floor)" ;;
+	tl) echo "rsttrace -j (timelines, unfiltered)" ;;
+	ev) echo "rsttrace --events -j" ;;
+	tlf) echo "rsttrace -j -P $UNUSED (a filter that matches nothing)" ;;
+	tcplife) echo "libbpf-tools tcplife (a peer, for information)" ;;
+	esac
+}
+# lc_hook PROGRAM-NAME: which of the lifecycle's hooks a program is on (tcplife's is named
+# after its tracepoint; names are cut to 15 characters)
+lc_hook() {
+	case $1 in
+	*set_s*) echo set_state ;;
+	*destroy*) echo destroy ;;
+	*send* | *recv*) echo sendrecv ;;
+	*) echo other ;;
+	esac
+}
+lc_one() {
+	local cfg=$1 r=$2 name=lc_${1}_$2 t0 secs reqs
+	case $cfg in
+	floor) anchor_start "$name" lifecycle ;;
+	tl) rt_start "$name" -j ;;
+	ev) rt_start "$name" --events -j ;;
+	tlf) rt_start "$name" -j -P "$UNUSED" ;;
+	tcplife)
+		# its header line on stdout comes once it is attached; line-buffered into the FIFO
+		spawn_wait "$name" "PID" /dev/null sh -c 'exec stdbuf -oL tcplife 1>&2'
+		RT_PID=$SP_PID RT_TPID=$SP_TPID RT_DRAIN=$SP_DRAIN
+		SP_TPID=''
+		;;
+	esac
+	prog_snap "$WORK/$name.before"
+	now_us
+	t0=$NOW_US
+	wrk_run close "$HTTP_SECS" "$WORK/$name.wrk"
+	prog_snap "$WORK/$name.after"
+	now_us
+	secs=$(awk -v a="$t0" -v b="$NOW_US" 'BEGIN{printf "%.3f", (b-a)/1e6}')
+	case $cfg in
+	floor | tcplife) anchor_stop ;;
+	*) rt_stop ;;
+	esac
+	reqs=$(awk '/requests in/{print $1; exit}' "$WORK/$name.wrk")
+	[ -n "$reqs" ] && [ "$reqs" -gt 0 ] || die "$name: wrk made no request: $(cat "$WORK/$name.wrk")"
+	rec lc close "$cfg" "$r" rps "$(wrk_rps "$WORK/$name.wrk")"
+	awk 'NR==FNR {ns[$1]=$3; cnt[$1]=$4; next} { printf "%s %d %d\n", $2, $4 - cnt[$1], $3 - ns[$1] }' \
+		"$WORK/$name.before" "$WORK/$name.after" >"$WORK/$name.cost"
+	local prog calls ns hook
+	declare -A hcalls=() hns=()
+	while read -r prog calls ns; do
+		hook=$(lc_hook "$prog")
+		hcalls[$hook]=$((${hcalls[$hook]:-0} + calls))
+		hns[$hook]=$((${hns[$hook]:-0} + ns))
+	done <"$WORK/$name.cost"
+	for hook in set_state destroy sendrecv; do
+		[ "${hcalls[$hook]:-0}" -gt 0 ] &&
+			rec lc close "$cfg" "$r" "ns_$hook" "$(awk -v n="${hns[$hook]}" -v c="${hcalls[$hook]}" 'BEGIN{printf "%.1f", n / c}')"
+		rec lc close "$cfg" "$r" "calls_per_req_$hook" "$(awk -v c="${hcalls[$hook]:-0}" -v q="$reqs" 'BEGIN{printf "%.2f", c / q}')"
+	done
+	rec lc close "$cfg" "$r" ns_per_req "$(awk '{t += $3} END{print t}' "$WORK/$name.cost" | awk -v q="$reqs" '{printf "%.0f", $1 / q}')"
+	[ "$cfg" != floor ] && [ "$cfg" != tcplife ] && rec lc close "$cfg" "$r" lost "$RT_LOST"
+}
+
+section_lifecycle() {
+	local r cfg
+	command -v tcplife >/dev/null || die "tcplife missing: tests/install-deps.sh libbpf-tools"
+	# tcplife attaches a classic tracepoint: tracefs must be mounted (unmounted again after)
+	if ! mountpoint -q /sys/kernel/tracing; then
+		mount -t tracefs nodev /sys/kernel/tracing || die "cannot mount tracefs"
+		TRACEFS_MOUNTED=1
+	fi
+	STATS_ORIG=$(sysctl -n kernel.bpf_stats_enabled) || die "cannot read kernel.bpf_stats_enabled"
+	sysctl -q -w kernel.bpf_stats_enabled=1 || die "cannot set kernel.bpf_stats_enabled=1"
+	log "lifecycle: $ROUNDS rounds x {${LC_CFGS[*]}}, Connection: close ${HTTP_SECS}s each, bpf_stats on"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for cfg in $(rotate $((r - 1)) "${LC_CFGS[@]}"); do
+			lc_one "$cfg" "$r"
+		done
+		log "  round $r ns/request: $(for c in "${LC_CFGS[@]}"; do printf '%s=%s ' "$c" "$(vals lc close "$c" ns_per_req | tail -1)"; done)"
+	done
+	sysctl -q -w kernel.bpf_stats_enabled="$STATS_ORIG" || die "cannot restore kernel.bpf_stats_enabled"
+	STATS_ORIG=''
+	[ -n "$TRACEFS_MOUNTED" ] && umount /sys/kernel/tracing && TRACEFS_MOUNTED=''
+}
+
 # ---- run ----------------------------------------------------------------------------------------
 
 want start && section_start
-if want http || want hook; then
+if want http || want hook || want lifecycle; then
 	write_nginx_confs
 	ngx_start "$NGX_DIR/upstream" "$UP"
 	ngx_start "$NGX_DIR/proxy" "$PX"
 	want http && section_http
 	want hook && section_hook
+	want lifecycle && section_lifecycle
 	ngx_stop_all
 fi
 want storm && section_storm

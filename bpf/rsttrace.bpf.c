@@ -66,13 +66,21 @@ struct {
 	__uint(max_entries, RINGBUF_BYTES);
 } events SEC(".maps");
 
-/* ring-buffer reserve failures, per CPU: every lost event is counted, never silent */
+/* enum rt_counter, per CPU: every record lost or shed is counted, never silent */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, RT_CNT_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} lost SEC(".maps");
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 counter)
+{
+	__u64 *n = bpf_map_lookup_elem(&counters, &counter);
+
+	if (n)
+		(*n)++;
+}
 
 /* A lifecycle record held in quiet mode: what differs from the incident's record that
  * sends it (the socket, its tuple and owner are the same). */
@@ -90,38 +98,107 @@ struct held {
 
 struct owner {
 	struct rt_task task;
-	__u64 since_ns;            /* when it was learnt: how long the socket has lived, about */
-	__u8 accept_pending;       /* passively opened, not yet touched by its process */
 	__u8 matched;              /* its ports passed the port filter (its tuple may be zeroed later) */
 	__u8 loud;                 /* quiet mode: had an incident, its records go out at once */
 	__u8 nheld;
 	__u8 family;               /* of the fullest tuple seen, for held records */
+	__u8 closed_first;         /* this end sent the first FIN: a timewait sock may follow */
 	struct rt_tuple tuple;
 	struct held held[HELD_MAX];
 };
 
-/* Owners are learnt in process context only (softirq's current is the peer, not the owner)
- * and kept after the socket is gone: a timewait sock keeps the cookie, a dead process's
- * socket may still be reset minutes later. LRU: bounded, the oldest forgotten first. */
-/* 32k: about a second of sockets under a connection-per-request load (bench/results.md);
- * ~11 MiB of kernel memory with what quiet mode holds */
+/*
+ * Owners are learnt in process context only (softirq's current is the peer, not the owner).
+ * A socket's entry lives from its first event in its owner's syscall to its destroy
+ * (retire()), which deletes it, except for a socket that sent the first FIN: its timewait sock
+ * keeps the cookie and may answer a late segment with a reset (a proxy's kernel resetting its
+ * upstream's late write), whose timeline needs the entry and what quiet mode held in it. Those
+ * stay for the RETIRED_SLOTS retirements that follow, then go (timewait_keep()). So the table
+ * holds the live tracked sockets and a window of timewait ones, and adding an entry never
+ * evicts another: LRU eviction was most of the cost of a short connection. When it is full (a
+ * host with more live sockets), a socket's owner goes to the socket's own storage (sk_owner),
+ * counted (RT_CNT_OWNERS_FULL). 65536 entries, ~22 MiB of kernel memory with what quiet mode
+ * holds.
+ */
+#define OWNER_ENTRIES 65536
+#define RETIRED_SLOTS 16384
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 32768);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OWNER_ENTRIES);
 	__type(key, __u64);
 	__type(value, struct owner);
 } owner_by_cookie SEC(".maps");
 
+/* the cookies of the last RETIRED_SLOTS sockets kept for their timewait sock, a ring */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct rt_tuple);
-	__type(value, struct rt_task);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RETIRED_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} retired SEC(".maps");
+
+__u64 retired_head; /* the next slot of retired, counting up (all CPUs: atomic) */
+
+/* The last owner of each 4-tuple, for a reset answered after the socket is gone (no socket
+ * at all) and for the hooks that cannot read cookies: a direct-mapped table (slot: a hash of
+ * the tuple, rt_tuple_slot(); the tuple is kept to check a hit), written when a socket is
+ * retired (at learn where there is no cookie). A newer tuple on the same slot replaces an
+ * older one: bounded, no lock, no eviction work. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RT_TUPLE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct rt_tuple_owner);
 } owner_by_tuple SEC(".maps");
 
-/* The owner of a socket, stored in the socket itself (tp_btf/fentry only): the send/recv fast
- * path reads it without a hash lookup, and it outlives the LRU entry of a long-lived socket
- * that the fast path no longer refreshes. Freed with the socket. */
+/* The send/recv fast path's memory of whom it already knows: one word per slot (the socket
+ * cookie's low bits), a fingerprint of (cookie, owner pid) written when an owner is learnt.
+ * A hit costs one cache line instead of a hash lookup's three (bucket, key, value); a miss,
+ * or another socket's word in the slot, only sends the call down the slow path, which learns
+ * and writes the slot again. */
+#define SEEN_SLOTS (1u << 16)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SEEN_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} owner_seen SEC(".maps");
+
+static __always_inline __u64 seen_mark(__u64 cookie, __u32 pid)
+{
+	return (cookie * 0x9E3779B97F4A7C15ull) ^ pid; /* distinct for distinct pids */
+}
+
+static __always_inline __u64 *seen_slot(__u64 cookie)
+{
+	__u32 slot = cookie & (SEEN_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&owner_seen, &slot);
+}
+
+/* A passively opened socket, not yet touched by its process, carries the mark of pid 0
+ * (which never runs a syscall): its first touch is its accept. */
+#define ACCEPT_MARK_PID 0
+
+static __always_inline void seen_set(__u64 cookie, __u32 pid)
+{
+	__u64 *seen = seen_slot(cookie);
+
+	if (seen)
+		*seen = seen_mark(cookie, pid);
+}
+
+static __always_inline bool seen_is(__u64 cookie, __u32 pid)
+{
+	__u64 *seen = seen_slot(cookie);
+
+	return cookie && seen && *seen == seen_mark(cookie, pid);
+}
+
+/* The owner of a socket that found the owner table full, stored in the socket itself
+ * (tp_btf/fentry only; freed with the socket). */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -152,15 +229,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct fin);
 } fin_seen SEC(".maps");
-
-/* Under a port filter: accepted sockets outside it, so that if a followed process turns out
- * to own one, its connection still gets its direction (who connected to whom). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u8);
-} passive_seen SEC(".maps");
 
 /* tgids that had a TCP write fail or an error pending: only their SIGPIPEs are TCP's. The
  * value keeps RT_F_CAUSE: the SIGPIPE of a write outside the filter is a cause only too. */
@@ -323,21 +391,26 @@ static __always_inline __u32 sk_netns(const struct sock *sk, const bool btf)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-/* Addresses and netns: read only for events that passed the filters (cold path). */
-static __always_inline void sk_addrs(const struct sock *sk, struct rt_event *e)
+/* Addresses and netns: read only for events that passed the filters. */
+static __always_inline void sk_addrs(const struct sock *sk, struct rt_event *e, const bool btf)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = RD(btf, sk, __sk_common.skc_family);
 
 	if (family == AF_INET6) {
 		e->family = RT_FAMILY_IPV6;
-		BPF_CORE_READ_INTO(&e->tuple.saddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&e->tuple.daddr, sk, __sk_common.skc_v6_daddr);
+		if (btf) {
+			__builtin_memcpy(e->tuple.saddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
+			__builtin_memcpy(e->tuple.daddr, &sk->__sk_common.skc_v6_daddr, 16);
+		} else {
+			BPF_CORE_READ_INTO(&e->tuple.saddr, sk, __sk_common.skc_v6_rcv_saddr);
+			BPF_CORE_READ_INTO(&e->tuple.daddr, sk, __sk_common.skc_v6_daddr);
+		}
 	} else {
 		e->family = RT_FAMILY_IPV4;
-		addr4(e->tuple.saddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
-		addr4(e->tuple.daddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+		addr4(e->tuple.saddr, RD(btf, sk, __sk_common.skc_rcv_saddr));
+		addr4(e->tuple.daddr, RD(btf, sk, __sk_common.skc_daddr));
 	}
-	e->tuple.netns = sk_netns(sk, false);
+	e->tuple.netns = sk_netns(sk, btf);
 }
 
 /* SO_LINGER {1, 0}: close() then aborts with an RST whose reason reads TCP_STATE (it goes
@@ -462,17 +535,56 @@ static __always_inline struct rt_task *sk_stored_owner(const struct sock *sk, co
 	return btf && sk ? bpf_sk_storage_get(&sk_owner, (struct sock *)sk, 0, 0) : NULL;
 }
 
+/* A socket's owner entry: a live socket's, or the one its full socket left to its timewait
+ * sock (retire()) */
+static __always_inline struct owner *owner_entry(__u64 cookie)
+{
+	return cookie ? bpf_map_lookup_elem(&owner_by_cookie, &cookie) : NULL;
+}
+
+static __always_inline bool tuple_equal(const struct rt_tuple *a, const struct rt_tuple *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	for (int i = 0; i < sizeof(*a) / 4; i++)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
+/* the last owner of this tuple, if its slot still holds it */
+static __always_inline bool tuple_owner_get(const struct rt_tuple *t, struct rt_task *out)
+{
+	__u32 slot = rt_tuple_slot(t);
+	struct rt_tuple_owner *v = bpf_map_lookup_elem(&owner_by_tuple, &slot);
+
+	if (!v || !v->task.pid || !tuple_equal(&v->tuple, t))
+		return false;
+	*out = v->task;
+	return true;
+}
+
+static __always_inline void tuple_owner_put(const struct rt_tuple *t, const struct rt_task *task)
+{
+	__u32 slot = rt_tuple_slot(t);
+	struct rt_tuple_owner *v = bpf_map_lookup_elem(&owner_by_tuple, &slot);
+
+	if (!v)
+		return;
+	v->tuple = *t;
+	v->task = *task;
+}
+
 /* The owner into e; *entry: the socket's owner entry when there is one (report() uses it) */
 static __always_inline bool owner_lookup(struct rt_event *e, const struct rt_task *stored,
 					 struct owner **entry)
 {
-	struct rt_task *t;
 	struct owner *o;
 
 	if (e->cookie) {
-		o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
+		o = owner_entry(e->cookie);
 		*entry = o;
-		if (o && !o->accept_pending) {
+		if (o) {
 			e->owner = o->task;
 			e->owner_by = RT_OWNER_COOKIE;
 			return true;
@@ -483,36 +595,38 @@ static __always_inline bool owner_lookup(struct rt_event *e, const struct rt_tas
 		e->owner_by = RT_OWNER_COOKIE;
 		return true;
 	}
-	t = bpf_map_lookup_elem(&owner_by_tuple, &e->tuple);
-	if (!t)
+	if (!tuple_owner_get(&e->tuple, &e->owner))
 		return false;
-	e->owner = *t;
 	e->owner_by = RT_OWNER_TUPLE;
 	return true;
 }
-
-static __always_inline void emit(struct rt_event *e)
-{
-	__u64 wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ?
-			     BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), wake)) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&lost, &zero);
-
-		if (n)
-			(*n)++;
-	}
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* quiet mode: a healthy connection's records stay in the kernel                          */
 
 static __always_inline bool is_incident(__u8 kind)
 {
 	return kind == RT_RST_SENT || kind == RT_RST_RECV || kind == RT_ERROR_PENDING ||
 	       kind == RT_WRITE_ERROR || kind == RT_READ_ERROR;
 }
+
+/* Past half the ring (a storm the reader cannot keep up with), lifecycle records are shed,
+ * counted by kind, so that the other half stays for resets, errors and SIGPIPEs. */
+#define SHED_BYTES (RINGBUF_BYTES / 2)
+
+static __always_inline void emit(struct rt_event *e)
+{
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 wake = queued >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
+	if (queued >= SHED_BYTES && !is_incident(e->kind) && e->kind != RT_SIGPIPE) {
+		if (e->kind < RT_KIND_MAX)
+			count(RT_CNT_SHED + e->kind);
+		return;
+	}
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), wake))
+		count(RT_CNT_LOST);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* quiet mode: a healthy connection's records stay in the kernel                          */
 
 static __always_inline bool tuple_complete(const struct rt_tuple *t)
 {
@@ -616,7 +730,7 @@ static __always_inline void report_in(struct rt_event *e, struct owner *o)
 	if (!quiet_healthy || !e->cookie)
 		goto out;
 	if (!o)
-		o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
+		o = owner_entry(e->cookie);
 	if (!o || o->loud)
 		goto out;
 	opened = o->nheld ? o->held[0].kind : 0;
@@ -652,69 +766,86 @@ static __always_inline void fill_current(struct rt_event *e, void *ctx)
 	stamp(e);
 }
 
-/*
- * Process context: current is the owner. Known socket and same process: one lookup, done.
- * Otherwise remember it by cookie and by tuple, and if it was an accepted socket nobody had
- * touched yet, this is where its process took it: emit the accept (when it is wanted).
- */
 /* a new owner entry starts as this (written in place after: it is too big for the stack) */
 static const struct owner blank_owner;
-static const struct owner accept_pending_owner = { .accept_pending = 1 };
 
-/* a new entry for a cookie a lookup just did not find (NOEXIST: another CPU's may win) */
+/* a new entry for a cookie a lookup just did not find (NOEXIST: another CPU's may win);
+ * NULL when the table is full (counted) */
 static __always_inline struct owner *owner_create(__u64 cookie)
 {
+	struct owner *o;
+
 	bpf_map_update_elem(&owner_by_cookie, &cookie, &blank_owner, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&owner_by_cookie, &cookie);
+	o = bpf_map_lookup_elem(&owner_by_cookie, &cookie);
+	if (!o)
+		count(RT_CNT_OWNERS_FULL);
+	return o;
+}
+
+/* process context only: current owns sk. Where the owner table had no room for it. */
+static __always_inline void store_owner(const struct sock *sk, const struct rt_task *t,
+					const bool btf)
+{
+	struct rt_task *s;
+
+	if (!btf)
+		return;
+	s = bpf_sk_storage_get(&sk_owner, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (s)
+		*s = *t;
 }
 
 /*
  * Process context: current is the owner. Known socket and same process: one lookup, done.
- * Otherwise remember it by cookie (in place: the entry keeps what quiet mode holds) and by
- * tuple, and if it was an accepted socket nobody had touched yet, this is where its process
+ * Otherwise remember it by cookie (in place: the entry keeps what quiet mode holds), and if it
+ * was an accepted socket nobody had touched yet (its accept mark), this is where its process
  * took it: report the accept (when it is wanted).
  */
 static __always_inline struct owner *owner_learn(const struct sock *sk, struct rt_event *e,
-						  bool wanted)
+						  bool wanted, const bool btf)
 {
 	__u8 matched = !(e->flags & RT_F_CAUSE);
-	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &e->cookie);
-	__u64 now;
+	struct owner *o = e->cookie ? bpf_map_lookup_elem(&owner_by_cookie, &e->cookie) : NULL;
+	struct rt_task *stored;
 	bool accepted;
 
-	if (o && !o->accept_pending && o->task.pid == e->current.pid)
+	if (o && o->task.pid == e->current.pid)
 		goto known;
-	accepted = o && o->accept_pending;
-	if (!o && (e->flags & RT_F_CAUSE) && bpf_map_lookup_elem(&passive_seen, &e->cookie)) {
-		accepted = true;
-		bpf_map_delete_elem(&passive_seen, &e->cookie);
-	}
-	now = e->ts_ns ? e->ts_ns : bpf_ktime_get_ns();
+	stored = o ? NULL : sk_stored_owner(sk, btf); /* where the table was full */
+	if (stored && stored->pid == e->current.pid)
+		goto known;
+	accepted = !o && !stored && seen_is(e->cookie, ACCEPT_MARK_PID);
 	if (matched && sk_filter_on())
 		bpf_map_update_elem(&cause_pids, &e->current.pid, &matched, BPF_ANY);
 	if (e->cookie && !o)
 		o = owner_create(e->cookie);
 	if (o) {
 		o->task = e->current;
-		o->since_ns = now;
 		o->matched = matched;
-		o->accept_pending = 0;
 	}
-	sk_addrs(sk, e);
-	/* connect() reports SYN_SENT before it picks the local port: no key yet */
-	if (e->tuple.dport && e->tuple.sport)
-		bpf_map_update_elem(&owner_by_tuple, &e->tuple, &e->current, BPF_ANY);
+	sk_addrs(sk, e, btf);
+	/* without a cookie entry the tuple is the only key (connect() reports SYN_SENT before it
+	 * picks the local port: none yet); with one, the tuple is written when it is retired */
+	if (!o) {
+		if (e->tuple.dport && e->tuple.sport)
+			tuple_owner_put(&e->tuple, &e->current);
+		if (e->cookie)
+			store_owner(sk, &e->current, btf);
+	}
 	if (accepted && wanted) {
 		struct rt_event a = *e;
 
 		a.kind = RT_ACCEPT;
 		/* just before the event that revealed it (same time: it sorts first) */
-		a.ts_ns = now;
+		a.ts_ns = e->ts_ns ? e->ts_ns : bpf_ktime_get_ns();
 		a.owner = e->current;
 		a.owner_by = RT_OWNER_CURRENT;
 		report_in(&a, o);
 	}
 known:
+	/* (again after a known one: another socket's mark may have taken its slot) */
+	if (e->cookie)
+		seen_set(e->cookie, e->current.pid);
 	e->owner = e->current;
 	e->owner_by = RT_OWNER_CURRENT;
 	return o;
@@ -756,8 +887,8 @@ static __always_inline bool filter_scope(struct rt_event *e, const struct sock *
 	if (!sk_filter_on() ||
 	    sk_wanted(sk, e->tuple.sport, e->tuple.dport, e->tuple.netns, e->state, btf))
 		return true;
-	o = e->cookie ? bpf_map_lookup_elem(&owner_by_cookie, &e->cookie) : NULL;
-	if (!o || o->accept_pending)
+	o = owner_entry(e->cookie);
+	if (!o)
 		return false;
 	if (o->matched)
 		return true;
@@ -847,7 +978,7 @@ static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 	} else if (!sk || !sk_basics(sk, &e, btf)) {
 		return 0;
 	} else {
-		sk_addrs(sk, &e);
+		sk_addrs(sk, &e, btf);
 	}
 	if (!filter_scope(&e, sk, btf))
 		return 0;
@@ -860,27 +991,35 @@ static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 	return 0;
 }
 
-/* Events about one socket outside send/recv: RST received, error pending, destroy. */
+/* An event about one socket outside send/recv (RST received, error pending, destroy) in e,
+ * which has its kind and result: reported if wanted. e keeps the socket's tuple. */
+static __always_inline void sk_event_report(void *ctx, const struct sock *sk, struct rt_event *e,
+					    const bool btf)
+{
+	struct owner *o;
+
+	if (!sk || !sk_basics(sk, e, btf))
+		return;
+	e->cookie = sk_cookie(sk, btf);
+	if (!filter_scope(e, sk, btf))
+		return;
+	sk_addrs(sk, e, btf);
+	fill_current(e, ctx);
+	/* in process context this runs in the owner's syscall on this socket: a close, or an
+	 * RST queued on the owned socket's backlog and processed by release_sock() (notes §2) */
+	if (!owner_resolve(e, e->ctx == RT_CTX_TASK, sk_stored_owner(sk, btf), &o))
+		return;
+	if (e->kind == RT_ERROR_PENDING && e->owner_by)
+		sigpipe_arm(e->owner.pid, e->flags);
+	report_in(e, o);
+}
+
 static __always_inline int on_sk_event(void *ctx, const struct sock *sk, __u8 kind, __s32 ret,
 				       const bool btf)
 {
 	struct rt_event e = { .kind = kind, .ret = ret, .reason = RT_REASON_NONE };
-	struct owner *o;
 
-	if (!sk || !sk_basics(sk, &e, btf))
-		return 0;
-	e.cookie = sk_cookie(sk, btf);
-	if (!filter_scope(&e, sk, btf))
-		return 0;
-	sk_addrs(sk, &e);
-	fill_current(&e, ctx);
-	/* in process context this runs in the owner's syscall on this socket: a close, or an
-	 * RST queued on the owned socket's backlog and processed by release_sock() (notes §2) */
-	if (!owner_resolve(&e, e.ctx == RT_CTX_TASK, sk_stored_owner(sk, btf), &o))
-		return 0;
-	if (kind == RT_ERROR_PENDING && e.owner_by)
-		sigpipe_arm(e.owner.pid, e.flags);
-	report_in(&e, o);
+	sk_event_report(ctx, sk, &e, btf);
 	return 0;
 }
 
@@ -901,9 +1040,94 @@ static __always_inline int on_error_report(void *ctx, const struct sock *sk, con
 	return err ? on_sk_event(ctx, sk, RT_ERROR_PENDING, err, btf) : 0;
 }
 
+/*
+ * The full socket is freed: its owner stays findable by tuple (a segment that comes later is
+ * answered with no socket at all), its entry leaves the owner table, at once or, when this
+ * end sent the first FIN, after a window for its timewait sock (see owner_by_cookie). t: the
+ * socket's tuple, if o has none complete.
+ */
+static __always_inline void timewait_keep(__u64 cookie)
+{
+	__u32 slot = __sync_fetch_and_add(&retired_head, 1) & (RETIRED_SLOTS - 1);
+	__u64 *old = bpf_map_lookup_elem(&retired, &slot);
+
+	if (!old)
+		return;
+	/* the socket retired RETIRED_SLOTS retirements ago: its timewait sock has most likely
+	 * gone too (60 s, or far fewer under churn); its entry goes now */
+	if (*old)
+		bpf_map_delete_elem(&owner_by_cookie, old);
+	*old = cookie;
+}
+
+static __always_inline void retire(__u64 cookie, struct owner *o, const struct rt_tuple *t)
+{
+	if (tuple_complete(&o->tuple))
+		t = &o->tuple;
+	if (o->task.pid && tuple_complete(t))
+		tuple_owner_put(t, &o->task);
+	if (o->closed_first)
+		timewait_keep(cookie);
+	else
+		bpf_map_delete_elem(&owner_by_cookie, &cookie);
+}
+
+/* Quiet mode, a socket with no incident: its destroy is held like its other lifecycle records
+ * when a timewait sock follows (a late reset would need them); otherwise nothing can come
+ * after, so it is worth no record. False: it could not be held (full). */
+static __always_inline bool destroy_quietly(void *ctx, const struct sock *sk, struct owner *o,
+					    struct rt_event *e, const bool btf)
+{
+	if (!o->closed_first)
+		return true;
+	e->state = RD(btf, sk, __sk_common.skc_state);
+	e->owner_by = RT_OWNER_COOKIE;
+	fill_current(e, ctx);
+	return hold(o, e);
+}
+
 static __always_inline int on_destroy(void *ctx, const struct sock *sk, const bool btf)
 {
-	return on_sk_event(ctx, sk, RT_DESTROY, 0, btf);
+	struct rt_event e = { .kind = RT_DESTROY, .reason = RT_REASON_NONE };
+	struct owner *o;
+
+	if (!sk)
+		return 0;
+	e.cookie = sk_cookie(sk, btf);
+	o = e.cookie ? bpf_map_lookup_elem(&owner_by_cookie, &e.cookie) : NULL;
+	if (o && quiet_healthy && !o->loud && tuple_complete(&o->tuple) &&
+	    destroy_quietly(ctx, sk, o, &e, btf)) {
+		retire(e.cookie, o, &o->tuple);
+		return 0;
+	}
+	sk_event_report(ctx, sk, &e, btf);
+	/* o is still the entry: nothing above deletes one */
+	if (o)
+		retire(e.cookie, o, &e.tuple);
+	return 0;
+}
+
+/* Can this state change be a lifecycle record (state_kind below), judged from the two states
+ * alone? Most changes of a connection (SYN_SENT -> ESTABLISHED, FIN_WAIT1 -> FIN_WAIT2,
+ * -> TIME_WAIT, LAST_ACK -> CLOSE, ...) cannot: they return before the socket is read. */
+static __always_inline bool state_may_matter(int old, int new)
+{
+	switch (new) {
+	case RT_TCP_SYN_SENT:
+		return old == RT_TCP_CLOSE;
+	case RT_TCP_LISTEN:
+		return true; /* no record, but listen() names the listener's owner (its resets) */
+	case RT_TCP_CLOSE_WAIT:
+	case RT_TCP_FIN_WAIT1:
+	case RT_TCP_LAST_ACK:
+		return true;
+	case RT_TCP_CLOSING:
+		return old == RT_TCP_FIN_WAIT1;
+	case RT_TCP_CLOSE:
+		return old == RT_TCP_ESTABLISHED || old == RT_TCP_CLOSE_WAIT ||
+		       old == RT_TCP_SYN_SENT || old == RT_TCP_SYN_RECV;
+	}
+	return false;
 }
 
 /* Which lifecycle kind a state change is; 0: none worth a record. */
@@ -928,11 +1152,13 @@ static __always_inline __u8 state_kind(const struct sock *sk, int old, int new, 
 }
 
 /* SYN_RECV -> ESTABLISHED: an accepted child, created in softirq; its owner is whoever
- * touches it first from process context (accept() has no socket tracepoint). */
-static __always_inline void mark_accept_pending(__u64 cookie)
+ * touches it first from process context (accept() has no socket tracepoint). Outside the
+ * port filter too: a followed process may turn out to own it, and its connection still gets
+ * its direction (who connected to whom). One word, no entry: most are never followed. */
+static __always_inline void mark_accepted(__u64 cookie)
 {
 	if (cookie)
-		bpf_map_update_elem(&owner_by_cookie, &cookie, &accept_pending_owner, BPF_NOEXIST);
+		seen_set(cookie, ACCEPT_MARK_PID);
 }
 
 /* A peer's FIN on a socket whose owner is not known yet: kept, in case the owner turns out
@@ -981,10 +1207,13 @@ static __always_inline int state_in_process(const struct sock *sk, struct rt_eve
 		return 0;
 	/* learn every owner, wanted or not, so that the peer of a wanted process is named:
 	 * once per socket change, not on the send/recv path */
-	o = owner_learn(sk, e, wanted);
+	o = owner_learn(sk, e, wanted, btf);
+	/* it sent the first FIN: a timewait sock may outlive it (retire()) */
+	if (o && e->kind == RT_CLOSE && e->state == RT_TCP_FIN_WAIT1)
+		o->closed_first = 1;
 	if (!wanted || !e->kind)
 		return 0;
-	sk_addrs(sk, e);
+	sk_addrs(sk, e, btf);
 	if (e->kind == RT_CLOSE && sk_linger0(sk, btf))
 		e->flags |= RT_F_LINGER0;
 	if ((e->flags & RT_F_CAUSE) && e->old_state == RT_TCP_CLOSE_WAIT)
@@ -1005,7 +1234,7 @@ static __always_inline int state_in_softirq(const struct sock *sk, struct rt_eve
 			remember_fin(e);
 		return 0;
 	}
-	sk_addrs(sk, e);
+	sk_addrs(sk, e, btf);
 	if (owner_resolve(e, false, NULL, &o))
 		report_in(e, o);
 	return 0;
@@ -1027,15 +1256,14 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	struct rt_event e = { .reason = RT_REASON_NONE, .old_state = old };
 	bool match;
 
+	if (!state_may_matter(old, new) && !(old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED))
+		return 0;
 	if (!sk || !sk_is_tcp(sk, btf) || !sk_basics(sk, &e, btf))
 		return 0;
 	match = sk_wanted(sk, e.tuple.sport, e.tuple.dport, 0, e.state, btf);
 	e.cookie = sk_cookie(sk, btf); /* early: the timewait sock inherits it */
 	if (old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED) {
-		if (match)
-			mark_accept_pending(e.cookie);
-		else if (sk_filter_on() && e.cookie)
-			bpf_map_update_elem(&passive_seen, &e.cookie, &match, BPF_ANY);
+		mark_accepted(e.cookie);
 		return 0;
 	}
 	if (!match && !maybe_followed(e.cookie, new))
@@ -1043,26 +1271,13 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	e.ctx = run_context(ctx, &e.flags);
 	e.state = new;
 	e.kind = state_kind(sk, old, new, e.ctx, btf);
-	/* most changes in softirq (SYN_SENT -> ESTABLISHED, FIN_WAIT2, TIME_WAIT, LAST_ACK ->
-	 * CLOSE) are worth no record: done before the clock and the comm */
+	/* a close is a record in its owner's syscall only: done before the clock and the comm */
 	if (e.ctx != RT_CTX_TASK && !e.kind)
 		return 0;
 	stamp(&e);
 	if (e.ctx == RT_CTX_TASK)
 		return state_in_process(sk, &e, match, btf);
 	return state_in_softirq(sk, &e, match, btf);
-}
-
-/* process context only: current owns sk */
-static __always_inline void store_owner(const struct sock *sk, const bool btf)
-{
-	struct rt_task *t;
-
-	if (!btf)
-		return;
-	t = bpf_sk_storage_get(&sk_owner, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (t)
-		current_task(t);
 }
 
 /* What a send/recv result reports; 0 (nothing) is the common case. */
@@ -1081,24 +1296,6 @@ static __always_inline __u8 send_recv_kind(int ret, bool send, __u8 state, bool 
 	return send && state != RT_TCP_ESTABLISHED ? RT_WRITE : 0;
 }
 
-/* the fast path's question: is this socket's owner already known to be this process? */
-static __always_inline struct owner *owner_known(__u64 cookie, __u32 pid)
-{
-	struct owner *o = bpf_map_lookup_elem(&owner_by_cookie, &cookie);
-
-	return o && !o->accept_pending && o->task.pid == pid ? o : NULL;
-}
-
-/* Storage in the socket makes every later send/recv of a long connection one hash lookup
- * cheaper and keeps its owner when the LRU entry ages out; creating it costs an allocation
- * and a free at destroy (with a connection per request, 2.7 % of the machine's CPU), so it is
- * made only for a socket that has lived this long: pooled connections, not per-request ones. */
-#define STORE_OWNER_AFTER_NS (50 * 1000 * 1000ULL)
-
-static __always_inline bool lived_long(const struct owner *o)
-{
-	return bpf_ktime_get_ns() - o->since_ns >= STORE_OWNER_AFTER_NS;
-}
 
 /* A socket to learn, or something to report: the whole record. */
 static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 kind, bool cause,
@@ -1115,11 +1312,11 @@ static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 k
 		return 0;
 	if (cause)
 		e.flags |= RT_F_CAUSE;
-	o = owner_learn(sk, &e, true); /* (young again: storage comes at a later call) */
+	o = owner_learn(sk, &e, true, btf);
 	if (!kind)
 		return 0;
 	e.ts_ns = bpf_ktime_get_ns();
-	sk_addrs(sk, &e);
+	sk_addrs(sk, &e, btf);
 	if (kind != RT_READ_ERROR)
 		sigpipe_arm(e.current.pid, e.flags);
 	report_in(&e, o);
@@ -1140,8 +1337,10 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 	__u64 cookie;
 	__u8 state, kind;
 
-	if (!sk || !sk_is_tcp(sk, btf))
+	if (!sk)
 		return 0;
+	/* family, state and ports share the socket's first cache line: checked before the
+	 * protocol, which lies further in (unix sockets come here too) */
 	family = RD(btf, sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
@@ -1152,25 +1351,14 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 			return 0;
 		cause = true;
 	}
+	if (!sk_is_tcp(sk, btf))
+		return 0;
 	if (filter_npids && !pid_wanted(pid))
 		return 0;
 	kind = send_recv_kind(ret, send, state, cause);
-	if (!kind && !filter_comm_on) {
-		struct rt_task *t = sk_stored_owner(sk, btf);
-
-		if (t && t->pid == pid)
-			return 0;
-	}
 	cookie = sk_cookie(sk, btf);
-	if (!kind && !filter_comm_on) {
-		struct owner *o = owner_known(cookie, pid);
-
-		if (o) {
-			if (lived_long(o))
-				store_owner(sk, btf); /* the storage fast path from now on */
-			return 0;
-		}
-	}
+	if (!kind && !filter_comm_on && seen_is(cookie, pid))
+		return 0;
 	return send_recv_slow(sk, ret, kind, cause, cookie, btf);
 }
 

@@ -82,7 +82,7 @@ struct rt_task {
 
 /* Addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d) so that an AF_INET
  * socket and a v4-mapped AF_INET6 socket of the same connection compare equal. */
-struct rt_tuple {
+struct rt_tuple {                /* 40 bytes, no padding: hashed as ten 4-byte words */
 	__u8 saddr[16];            /* this socket's own end */
 	__u8 daddr[16];            /* its peer */
 	__u16 sport;               /* host byte order */
@@ -106,5 +106,36 @@ struct rt_event {
 	struct rt_task owner;      /* valid when owner_by != RT_OWNER_NONE */
 	struct rt_task current;    /* the task running when it happened (trigger) */
 };
+
+/* The kernel's counters (a per-CPU array, summed by user space): records lost because the ring
+ * buffer was full, lifecycle records shed to keep room for incidents (one slot per kind), and
+ * sockets whose owner could not get an entry in the owner table (it was full). */
+enum rt_counter {
+	RT_CNT_LOST = 0,
+	RT_CNT_OWNERS_FULL,
+	RT_CNT_SHED,               /* + kind: RT_CNT_SHED + RT_CONNECT, ... */
+	RT_CNT_MAX = RT_CNT_SHED + RT_KIND_MAX,
+};
+
+/* The last owner of a 4-tuple (the BPF map owner_by_tuple, an array): the slot is a hash of the
+ * tuple, the tuple is kept to check a hit. Shared by the kernel side and user space, which
+ * computes the same slot. */
+#define RT_TUPLE_SLOTS_LOG2 16
+#define RT_TUPLE_SLOTS (1u << RT_TUPLE_SLOTS_LOG2)
+
+struct rt_tuple_owner {
+	struct rt_tuple tuple;
+	struct rt_task task;
+};
+
+static inline __u32 rt_tuple_slot(const struct rt_tuple *t)
+{
+	const __u32 *w = (const __u32 *)t; /* 40 bytes, 4-byte aligned: ten words */
+	__u64 h = 0;
+
+	for (int i = 0; i < 10; i++)
+		h = (h ^ w[i]) * 0x9E3779B97F4A7C15ull; /* Fibonacci hashing, a word at a time */
+	return (__u32)(h >> (64 - RT_TUPLE_SLOTS_LOG2));
+}
 
 #endif /* RSTTRACE_H */

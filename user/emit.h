@@ -63,6 +63,11 @@ struct emit_stats {
 	unsigned long long timelines;
 	unsigned long long evicted;         /* connections dropped from a full table */
 	unsigned long long flooded;         /* incidents counted in flood records */
+	/* live only (0 in a replay): lifecycle records the kernel shed to keep room for
+	 * incidents, by kind, and sockets whose owner found the kernel's table full */
+	unsigned long long shed[RT_KIND_MAX];
+	unsigned long long shed_total;
+	unsigned long long owners_full;
 	int nhooks;
 	const char *hook[EMIT_MAX_HOOKS];       /* "send_reset" */
 	const char *mechanism[EMIT_MAX_HOOKS];  /* "tp_btf", NULL: unavailable */

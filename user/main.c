@@ -211,6 +211,11 @@ static int finish(struct app *app)
 	int rec_err;
 
 	app->stats.lost = tracer_lost(&app->tracer);
+	app->stats.owners_full = tracer_counter(&app->tracer, RT_CNT_OWNERS_FULL);
+	for (int k = 0; k < RT_KIND_MAX; k++) {
+		app->stats.shed[k] = tracer_counter(&app->tracer, RT_CNT_SHED + k);
+		app->stats.shed_total += app->stats.shed[k];
+	}
 	rec_err = pipeline_end_recording(&app->pipe, now_ns(), app->stats.lost);
 	rec_err = rec_writer_close(app->rec) ?: rec_err;
 	app->rec = NULL;
@@ -224,9 +229,12 @@ static int finish(struct app *app)
 	}
 	if (app->output_closed)
 		return rec_err ? RT_EXIT_RUNTIME : RT_EXIT_OK;
-	if (app->opts.verbose || app->stats.lost || !app->opts.json)
-		fprintf(stderr, "rsttrace: %llu events, %llu lost%s\n", app->stats.events,
-			app->stats.lost, app->stats.lost ? " (ring buffer full)" : "");
+	if (app->opts.verbose || app->stats.lost || app->stats.shed_total || !app->opts.json)
+		fprintf(stderr, "rsttrace: %llu events, %llu lost%s, %llu shed%s\n", app->stats.events,
+			app->stats.lost, app->stats.lost ? " (ring buffer full)" : "",
+			app->stats.shed_total,
+			app->stats.shed_total ? " (lifecycle records dropped to keep room for "
+						"incidents)" : "");
 	if (app->output_error) {
 		warn("writing the output failed: %s", strerror(-app->output_error));
 		return RT_EXIT_RUNTIME;
@@ -289,7 +297,7 @@ static int run(struct app *app)
 	/* the last privileged step is done: from here on only the fds held (privilege.h); the
 	 * loss counter's map is the one look-up that must keep working */
 	if (privilege_drop_all(bpf_map__fd(bpf_object__find_map_by_name(
-				       tracer_object(&app->tracer), "lost")),
+				       tracer_object(&app->tracer), "counters")),
 			       err, sizeof(err))) {
 		warn("%s", err);
 		return RT_EXIT_RUNTIME;

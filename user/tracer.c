@@ -86,7 +86,6 @@ static void size_unused_maps(struct tracer *t, const struct rt_options *o)
 	if (!o->nports && !o->netns && !o->cgroup_id) {
 		bpf_map__set_max_entries(s->maps.cause_pids, 1);
 		bpf_map__set_max_entries(s->maps.fin_seen, 1);
-		bpf_map__set_max_entries(s->maps.passive_seen, 1);
 	}
 	if (!plan_uses(&t->plan, "send_length_kprobe") && !plan_uses(&t->plan, "recv_length_kprobe"))
 		bpf_map__set_max_entries(s->maps.sk_by_tid, 1);
@@ -169,22 +168,22 @@ void tracer_release_btf(struct tracer *t)
 	t->vmlinux = NULL;
 }
 
-unsigned long long tracer_lost(const struct tracer *t)
+unsigned long long tracer_counter(const struct tracer *t, enum rt_counter which)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	unsigned long long sum = 0;
-	__u32 zero = 0;
+	__u32 key = which;
 
 	if (ncpu <= 0 || !t->skel)
 		return 0;
 	{
 		__u64 per_cpu[ncpu];
 
-		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.lost), &zero, per_cpu)) {
-			static bool warned; /* once: the counter is read every few seconds */
+		if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &key, per_cpu)) {
+			static bool warned; /* once: the counters are read every few seconds */
 
 			if (!warned)
-				warn("cannot read the kernel's loss counter (%s): the lost counts "
+				warn("cannot read the kernel's counters (%s): the lost and shed counts "
 				     "shown are 0 but unknown", strerror(errno));
 			warned = true;
 			return 0;
@@ -195,11 +194,24 @@ unsigned long long tracer_lost(const struct tracer *t)
 	return sum;
 }
 
+unsigned long long tracer_lost(const struct tracer *t)
+{
+	return tracer_counter(t, RT_CNT_LOST);
+}
+
+/* owner_by_tuple is a direct-mapped table: the tuple's slot, if it still holds that tuple */
 bool tracer_owner_of(void *tracer, const struct rt_tuple *tuple, struct rt_task *out)
 {
 	const struct tracer *t = tracer;
+	struct rt_tuple_owner v;
+	__u32 slot = rt_tuple_slot(tuple);
 
-	return t->skel && !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.owner_by_tuple), tuple, out);
+	if (!t->skel || bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.owner_by_tuple), &slot, &v))
+		return false;
+	if (!v.task.pid || memcmp(&v.tuple, tuple, sizeof(v.tuple)))
+		return false;
+	*out = v.task;
+	return true;
 }
 
 struct bpf_object *tracer_object(const struct tracer *t)

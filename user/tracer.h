@@ -31,6 +31,8 @@ int tracer_load_attach(struct tracer *t, ring_buffer_sample_fn on_event, void *c
 		       size_t len);
 /* events lost in the kernel (ring buffer full) since start */
 unsigned long long tracer_lost(const struct tracer *t);
+/* one of the kernel's counters (enum rt_counter), summed over the CPUs */
+unsigned long long tracer_counter(const struct tracer *t, enum rt_counter which);
 struct bpf_object *tracer_object(const struct tracer *t);
 /* the owner the kernel learnt for a socket with this tuple (joiner_config.owner_of) */
 bool tracer_owner_of(void *tracer, const struct rt_tuple *tuple, struct rt_task *out);

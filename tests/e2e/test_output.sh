@@ -159,16 +159,19 @@ if [ -n "$per" ] && start_piped slow '(sleep 5; cat) >"'"$WORK"'/slow.out"' --ev
 	check "slow reader: exit 0" test "$(cat "$WORK/slow.rc")" = 0
 	eval "$(tr ' ' '\n' <"$WORK/slow.gen" | grep -E '^(refused|other)=[0-9]+$')"
 	check "slow reader: every connect of rstgen was refused (other=$other)" test "${other:-x}" = 0
-	read -r ev lost mal < <(jq -r 'select(.type == "stats") | "\(.events) \(.lost) \(.malformed)"' "$WORK/slow.out")
+	read -r ev lost mal shed shedkinds < <(jq -r 'select(.type == "stats") |
+		"\(.events) \(.lost) \(.malformed) \([.shed[]] | add // 0) \(.shed | keys | join(","))"' "$WORK/slow.out")
 	printed=$(grep -c '"type":"event"' "$WORK/slow.out")
-	echo "slow reader: refused=$refused records expected=$((per * refused)) received=$ev lost=$lost printed=$printed"
-	check "slow reader: the blocked drain made the kernel drop records (lost $lost > 0)" test "${lost:-0}" -gt 0
-	check "slow reader: received + lost = generated ($ev + $lost = $per x $refused)" \
-		test "$((ev + lost))" = "$((per * refused))"
+	echo "slow reader: refused=$refused records expected=$((per * refused)) received=$ev lost=$lost shed=$shed ($shedkinds) printed=$printed"
+	check "slow reader: the blocked drain made the kernel shed lifecycle records (shed $shed > 0)" test "${shed:-0}" -gt 0
+	check "slow reader: only lifecycle records were shed ($shedkinds)" \
+		bash -c "[[ '$shedkinds' =~ ^((connect|destroy|accept|peer_fin|close|write),?)+$ ]]"
+	check "slow reader: received + lost + shed = generated ($ev + $lost + $shed = $per x $refused)" \
+		test "$((ev + lost + shed))" = "$((per * refused))"
 	check "slow reader: every record received was printed ($printed of $ev)" \
 		test "$printed" = "$ev" -a "$mal" = 0
-	check "slow reader: stderr reports the loss" \
-		grep -qx "rsttrace: $ev events, $lost lost (ring buffer full)" "$WORK/slow.err"
+	check "slow reader: stderr reports the loss and the shedding" \
+		grep -qx "rsttrace: $ev events, $lost lost$([ "$lost" != 0 ] && echo ' (ring buffer full)'), $shed shed (lifecycle records dropped to keep room for incidents)" "$WORK/slow.err"
 else
 	[ -n "$per" ] && fail "slow reader: ready line" "$(cat "$WORK/slow.err")"
 fi

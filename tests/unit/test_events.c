@@ -25,7 +25,7 @@ static struct reason_names reasons;
 
 #define EVENT_KEYS "type,kind,time,ts_ns,pid,comm,family,saddr,sport,daddr,dport,state,reason," \
 		   "errno,ret,bytes,trigger_pid,trigger_comm,cookie"
-#define STATS_KEYS "type,events,lost,malformed,timelines,evicted,flooded,probes"
+#define STATS_KEYS "type,events,lost,malformed,timelines,evicted,flooded,owners_full,shed,probes"
 
 /* every JSON line produced, with the key list it must have, checked by python3 at the end */
 static struct {
@@ -764,6 +764,8 @@ static void test_stats(void)
 		.events = 7, .lost = 1, .malformed = 2, .timelines = 0, .nhooks = 3,
 		.hook = { "send_reset", "receive_reset", "signal" },
 		.mechanism = { "tp_btf", "raw_tp", NULL },
+		.owners_full = 4,
+		.shed = { [RT_CONNECT] = 3, [RT_DESTROY] = 2 },
 	};
 	char *buf = NULL, *want;
 	size_t len = 0;
@@ -774,6 +776,7 @@ static void test_stats(void)
 	CHECK("stats json returns 0", emit_stats(&e, &s) == 0);
 	fflush(f);
 	want = sq("{'type':'stats','events':7,'lost':1,'malformed':2,'timelines':0,'evicted':0,'flooded':0,"
+		  "'owners_full':4,'shed':{'connect':3,'destroy':2},"
 		  "'probes':{'send_reset':'tp_btf','receive_reset':'raw_tp','signal':null}}\n");
 	CHECK_STR("stats line", buf, want);
 	keep_json(buf, STATS_KEYS);
@@ -786,10 +789,12 @@ static void test_stats(void)
 	emitter_init(&e, EMIT_JSON, f, &clk, &reasons);
 	s.nhooks = 0;
 	s.events = 18446744073709551615ULL;
+	s.owners_full = 0;
+	memset(s.shed, 0, sizeof(s.shed));
 	CHECK("stats without hooks returns 0", emit_stats(&e, &s) == 0);
 	fflush(f);
 	want = sq("{'type':'stats','events':18446744073709551615,'lost':1,'malformed':2,"
-		  "'timelines':0,'evicted':0,'flooded':0,'probes':{}}\n");
+		  "'timelines':0,'evicted':0,'flooded':0,'owners_full':0,'shed':{},'probes':{}}\n");
 	CHECK_STR("stats line, no hooks", buf, want);
 	keep_json(buf, STATS_KEYS);
 	free(want);
