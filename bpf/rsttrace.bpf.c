@@ -96,49 +96,107 @@ struct held {
 /* connect or accept, peer's FIN, a write after it, close, destroy: a healthy lifecycle */
 #define HELD_MAX 5
 
+/*
+ * One slot of the owner table. A socket's slot is claimed at its first event in its owner's
+ * syscall (owners are learnt in process context only: softirq's current is the peer, not the
+ * owner) or at its accept, and retired at its destroy; a retired slot keeps answering for its
+ * cookie until a newer socket claims it: a socket that sent the first FIN lives on as a
+ * timewait sock with the same cookie, which may answer a late segment with a reset (a proxy's
+ * kernel resetting its upstream's late write), and that timeline needs what quiet mode held.
+ */
 struct owner {
-	struct rt_task task;
+	__u64 cookie;              /* the socket this slot is about; 0: free (first: cmpxchg) */
+	__u8 retired;              /* its full socket is gone: the slot may be claimed again */
 	__u8 matched;              /* its ports passed the port filter (its tuple may be zeroed later) */
 	__u8 loud;                 /* quiet mode: had an incident, its records go out at once */
 	__u8 nheld;
 	__u8 family;               /* of the fullest tuple seen, for held records */
 	__u8 closed_first;         /* this end sent the first FIN: a timewait sock may follow */
+	struct rt_task task;       /* pid 0: not known yet (an accepted socket no process touched) */
 	struct rt_tuple tuple;
 	struct held held[HELD_MAX];
 };
 
 /*
- * Owners are learnt in process context only (softirq's current is the peer, not the owner).
- * A socket's entry lives from its first event in its owner's syscall to its destroy
- * (retire()), which deletes it, except for a socket that sent the first FIN: its timewait sock
- * keeps the cookie and may answer a late segment with a reset (a proxy's kernel resetting its
- * upstream's late write), whose timeline needs the entry and what quiet mode held in it. Those
- * stay for the RETIRED_SLOTS retirements that follow, then go (timewait_keep()). So the table
- * holds the live tracked sockets and a window of timewait ones, and adding an entry never
- * evicts another: LRU eviction was most of the cost of a short connection. When it is full (a
- * host with more live sockets), a socket's owner goes to the socket's own storage (sk_owner),
- * counted (RT_CNT_OWNERS_FULL). 65536 entries, ~22 MiB of kernel memory with what quiet mode
- * holds.
+ * The owner table: an array whose slots a socket cookie indexes directly, two candidates per
+ * cookie (its low bits, and a hash of it), so that finding a socket's owner is one or two
+ * cache lines, and claiming or retiring a slot is a compare-and-swap or a store: no hash
+ * walk, no lock, no allocation, no eviction (a hash map's were most of the cost of a short
+ * connection). Cookies come in sequence, so a slot is claimed again about OWNER_SLOTS
+ * sockets later: that is also the window in which a timewait sock still finds its owner.
+ * Where both slots hold live sockets (many long-lived ones), the owner goes to the socket's
+ * own storage instead (sk_owner), counted (RT_CNT_OWNERS_FULL). 64k slots of 304 bytes:
+ * 19 MiB of kernel memory.
  */
-#define OWNER_ENTRIES 65536
-#define RETIRED_SLOTS 16384
+#define OWNER_SLOTS (1u << 16)
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, OWNER_ENTRIES);
-	__type(key, __u64);
-	__type(value, struct owner);
-} owner_by_cookie SEC(".maps");
-
-/* the cookies of the last RETIRED_SLOTS sockets kept for their timewait sock, a ring */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, RETIRED_SLOTS);
+	__uint(max_entries, OWNER_SLOTS);
 	__type(key, __u32);
-	__type(value, __u64);
-} retired SEC(".maps");
+	__type(value, struct owner);
+} owners SEC(".maps");
 
-__u64 retired_head; /* the next slot of retired, counting up (all CPUs: atomic) */
+static __always_inline struct owner *owner_slot(__u64 cookie, int which)
+{
+	__u32 i = which ? (__u32)((cookie * 0x9E3779B97F4A7C15ull) >> 32) : (__u32)cookie;
+
+	i &= OWNER_SLOTS - 1;
+	return bpf_map_lookup_elem(&owners, &i);
+}
+
+/* the socket's slot, live or retired; NULL: none */
+static __always_inline struct owner *owner_find(__u64 cookie)
+{
+	struct owner *o;
+
+	if (!cookie)
+		return NULL;
+	o = owner_slot(cookie, 0);
+	if (o && o->cookie == cookie)
+		return o;
+	o = owner_slot(cookie, 1);
+	return o && o->cookie == cookie ? o : NULL;
+}
+
+/* Take slot o for cookie if it is free or retired. Another CPU may take it first: for this
+ * same socket (then it is ours all the same) or for another. */
+static __always_inline struct owner *owner_take(struct owner *o, __u64 cookie)
+{
+	__u64 old = o->cookie, prev;
+
+	if (old == cookie)
+		return o;
+	if (old && !o->retired)
+		return NULL;
+	prev = __sync_val_compare_and_swap(&o->cookie, old, cookie);
+	if (prev != old)
+		return prev == cookie ? o : NULL;
+	o->retired = 0;
+	o->matched = 0;
+	o->loud = 0;
+	o->nheld = 0;
+	o->family = 0;
+	o->closed_first = 0;
+	o->task.pid = 0;
+	__builtin_memset(&o->tuple, 0, sizeof(o->tuple));
+	return o;
+}
+
+/* a slot for a socket that has none (owner_find() said so); NULL when both of its slots hold
+ * live sockets (counted) */
+static __always_inline struct owner *owner_claim(__u64 cookie)
+{
+	struct owner *o = owner_slot(cookie, 0);
+
+	if (o && (o = owner_take(o, cookie)))
+		return o;
+	o = owner_slot(cookie, 1);
+	if (o && (o = owner_take(o, cookie)))
+		return o;
+	count(RT_CNT_OWNERS_FULL);
+	return NULL;
+}
 
 /* The last owner of each 4-tuple, for a reset answered after the socket is gone (no socket
  * at all) and for the hooks that cannot read cookies: a direct-mapped table (slot: a hash of
@@ -151,51 +209,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rt_tuple_owner);
 } owner_by_tuple SEC(".maps");
-
-/* The send/recv fast path's memory of whom it already knows: one word per slot (the socket
- * cookie's low bits), a fingerprint of (cookie, owner pid) written when an owner is learnt.
- * A hit costs one cache line instead of a hash lookup's three (bucket, key, value); a miss,
- * or another socket's word in the slot, only sends the call down the slow path, which learns
- * and writes the slot again. */
-#define SEEN_SLOTS (1u << 16)
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SEEN_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} owner_seen SEC(".maps");
-
-static __always_inline __u64 seen_mark(__u64 cookie, __u32 pid)
-{
-	return (cookie * 0x9E3779B97F4A7C15ull) ^ pid; /* distinct for distinct pids */
-}
-
-static __always_inline __u64 *seen_slot(__u64 cookie)
-{
-	__u32 slot = cookie & (SEEN_SLOTS - 1);
-
-	return bpf_map_lookup_elem(&owner_seen, &slot);
-}
-
-/* A passively opened socket, not yet touched by its process, carries the mark of pid 0
- * (which never runs a syscall): its first touch is its accept. */
-#define ACCEPT_MARK_PID 0
-
-static __always_inline void seen_set(__u64 cookie, __u32 pid)
-{
-	__u64 *seen = seen_slot(cookie);
-
-	if (seen)
-		*seen = seen_mark(cookie, pid);
-}
-
-static __always_inline bool seen_is(__u64 cookie, __u32 pid)
-{
-	__u64 *seen = seen_slot(cookie);
-
-	return cookie && seen && *seen == seen_mark(cookie, pid);
-}
 
 /* The owner of a socket that found the owner table full, stored in the socket itself
  * (tp_btf/fentry only; freed with the socket). */
@@ -535,12 +548,6 @@ static __always_inline struct rt_task *sk_stored_owner(const struct sock *sk, co
 	return btf && sk ? bpf_sk_storage_get(&sk_owner, (struct sock *)sk, 0, 0) : NULL;
 }
 
-/* A socket's owner entry: a live socket's, or the one its full socket left to its timewait
- * sock (retire()) */
-static __always_inline struct owner *owner_entry(__u64 cookie)
-{
-	return cookie ? bpf_map_lookup_elem(&owner_by_cookie, &cookie) : NULL;
-}
 
 static __always_inline bool tuple_equal(const struct rt_tuple *a, const struct rt_tuple *b)
 {
@@ -582,9 +589,9 @@ static __always_inline bool owner_lookup(struct rt_event *e, const struct rt_tas
 	struct owner *o;
 
 	if (e->cookie) {
-		o = owner_entry(e->cookie);
+		o = owner_find(e->cookie);
 		*entry = o;
-		if (o) {
+		if (o && o->task.pid) {
 			e->owner = o->task;
 			e->owner_by = RT_OWNER_COOKIE;
 			return true;
@@ -730,7 +737,7 @@ static __always_inline void report_in(struct rt_event *e, struct owner *o)
 	if (!quiet_healthy || !e->cookie)
 		goto out;
 	if (!o)
-		o = owner_entry(e->cookie);
+		o = owner_find(e->cookie);
 	if (!o || o->loud)
 		goto out;
 	opened = o->nheld ? o->held[0].kind : 0;
@@ -766,22 +773,6 @@ static __always_inline void fill_current(struct rt_event *e, void *ctx)
 	stamp(e);
 }
 
-/* a new owner entry starts as this (written in place after: it is too big for the stack) */
-static const struct owner blank_owner;
-
-/* a new entry for a cookie a lookup just did not find (NOEXIST: another CPU's may win);
- * NULL when the table is full (counted) */
-static __always_inline struct owner *owner_create(__u64 cookie)
-{
-	struct owner *o;
-
-	bpf_map_update_elem(&owner_by_cookie, &cookie, &blank_owner, BPF_NOEXIST);
-	o = bpf_map_lookup_elem(&owner_by_cookie, &cookie);
-	if (!o)
-		count(RT_CNT_OWNERS_FULL);
-	return o;
-}
-
 /* process context only: current owns sk. Where the owner table had no room for it. */
 static __always_inline void store_owner(const struct sock *sk, const struct rt_task *t,
 					const bool btf)
@@ -796,29 +787,29 @@ static __always_inline void store_owner(const struct sock *sk, const struct rt_t
 }
 
 /*
- * Process context: current is the owner. Known socket and same process: one lookup, done.
- * Otherwise remember it by cookie (in place: the entry keeps what quiet mode holds), and if it
- * was an accepted socket nobody had touched yet (its accept mark), this is where its process
- * took it: report the accept (when it is wanted).
+ * Process context: current is the owner. Known socket and same process: one look, done.
+ * Otherwise remember it in its slot (in place: the slot keeps what quiet mode holds), and if
+ * it was an accepted socket nobody had touched yet (a slot without an owner), this is where
+ * its process took it: report the accept (when it is wanted).
  */
 static __always_inline struct owner *owner_learn(const struct sock *sk, struct rt_event *e,
 						  bool wanted, const bool btf)
 {
 	__u8 matched = !(e->flags & RT_F_CAUSE);
-	struct owner *o = e->cookie ? bpf_map_lookup_elem(&owner_by_cookie, &e->cookie) : NULL;
+	struct owner *o = owner_find(e->cookie);
 	struct rt_task *stored;
 	bool accepted;
 
 	if (o && o->task.pid == e->current.pid)
 		goto known;
-	stored = o ? NULL : sk_stored_owner(sk, btf); /* where the table was full */
+	stored = o ? NULL : sk_stored_owner(sk, btf); /* where the table had no slot */
 	if (stored && stored->pid == e->current.pid)
 		goto known;
-	accepted = !o && !stored && seen_is(e->cookie, ACCEPT_MARK_PID);
+	accepted = o && !o->task.pid;
 	if (matched && sk_filter_on())
 		bpf_map_update_elem(&cause_pids, &e->current.pid, &matched, BPF_ANY);
 	if (e->cookie && !o)
-		o = owner_create(e->cookie);
+		o = owner_claim(e->cookie);
 	if (o) {
 		o->task = e->current;
 		o->matched = matched;
@@ -843,9 +834,6 @@ static __always_inline struct owner *owner_learn(const struct sock *sk, struct r
 		report_in(&a, o);
 	}
 known:
-	/* (again after a known one: another socket's mark may have taken its slot) */
-	if (e->cookie)
-		seen_set(e->cookie, e->current.pid);
 	e->owner = e->current;
 	e->owner_by = RT_OWNER_CURRENT;
 	return o;
@@ -887,8 +875,8 @@ static __always_inline bool filter_scope(struct rt_event *e, const struct sock *
 	if (!sk_filter_on() ||
 	    sk_wanted(sk, e->tuple.sport, e->tuple.dport, e->tuple.netns, e->state, btf))
 		return true;
-	o = owner_entry(e->cookie);
-	if (!o)
+	o = owner_find(e->cookie);
+	if (!o || !o->task.pid)
 		return false;
 	if (o->matched)
 		return true;
@@ -1046,30 +1034,13 @@ static __always_inline int on_error_report(void *ctx, const struct sock *sk, con
  * end sent the first FIN, after a window for its timewait sock (see owner_by_cookie). t: the
  * socket's tuple, if o has none complete.
  */
-static __always_inline void timewait_keep(__u64 cookie)
-{
-	__u32 slot = __sync_fetch_and_add(&retired_head, 1) & (RETIRED_SLOTS - 1);
-	__u64 *old = bpf_map_lookup_elem(&retired, &slot);
-
-	if (!old)
-		return;
-	/* the socket retired RETIRED_SLOTS retirements ago: its timewait sock has most likely
-	 * gone too (60 s, or far fewer under churn); its entry goes now */
-	if (*old)
-		bpf_map_delete_elem(&owner_by_cookie, old);
-	*old = cookie;
-}
-
-static __always_inline void retire(__u64 cookie, struct owner *o, const struct rt_tuple *t)
+static __always_inline void retire(struct owner *o, const struct rt_tuple *t)
 {
 	if (tuple_complete(&o->tuple))
 		t = &o->tuple;
 	if (o->task.pid && tuple_complete(t))
 		tuple_owner_put(t, &o->task);
-	if (o->closed_first)
-		timewait_keep(cookie);
-	else
-		bpf_map_delete_elem(&owner_by_cookie, &cookie);
+	o->retired = 1;
 }
 
 /* Quiet mode, a socket with no incident: its destroy is held like its other lifecycle records
@@ -1094,16 +1065,16 @@ static __always_inline int on_destroy(void *ctx, const struct sock *sk, const bo
 	if (!sk)
 		return 0;
 	e.cookie = sk_cookie(sk, btf);
-	o = e.cookie ? bpf_map_lookup_elem(&owner_by_cookie, &e.cookie) : NULL;
+	o = owner_find(e.cookie);
 	if (o && quiet_healthy && !o->loud && tuple_complete(&o->tuple) &&
 	    destroy_quietly(ctx, sk, o, &e, btf)) {
-		retire(e.cookie, o, &o->tuple);
+		retire(o, &o->tuple);
 		return 0;
 	}
 	sk_event_report(ctx, sk, &e, btf);
 	/* o is still the entry: nothing above deletes one */
 	if (o)
-		retire(e.cookie, o, &e.tuple);
+		retire(o, &e.tuple);
 	return 0;
 }
 
@@ -1158,7 +1129,7 @@ static __always_inline __u8 state_kind(const struct sock *sk, int old, int new, 
 static __always_inline void mark_accepted(__u64 cookie)
 {
 	if (cookie)
-		seen_set(cookie, ACCEPT_MARK_PID);
+		owner_claim(cookie); /* no owner yet: the mark */
 }
 
 /* A peer's FIN on a socket whose owner is not known yet: kept, in case the owner turns out
@@ -1242,12 +1213,20 @@ static __always_inline int state_in_softirq(const struct sock *sk, struct rt_eve
 
 /* A state change outside the port filter matters only for a socket or a process followed as
  * a possible cause, or as a peer's FIN kept for later (remember_fin). */
+/* a socket whose owner is known (its slot names one) */
+static __always_inline bool owner_known(__u64 cookie)
+{
+	struct owner *o = owner_find(cookie);
+
+	return o && o->task.pid;
+}
+
 static __always_inline bool maybe_followed(__u64 cookie, int new)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
 	return new == RT_TCP_CLOSE_WAIT || bpf_map_lookup_elem(&cause_pids, &pid) ||
-	       (cookie && bpf_map_lookup_elem(&owner_by_cookie, &cookie));
+	       owner_known(cookie);
 }
 
 static __always_inline int on_set_state(void *ctx, const struct sock *sk, int old, int new,
@@ -1278,6 +1257,19 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	if (e.ctx == RT_CTX_TASK)
 		return state_in_process(sk, &e, match, btf);
 	return state_in_softirq(sk, &e, match, btf);
+}
+
+/* The fast path's question: is this socket's owner already known to be this process? */
+static __always_inline bool owned_by(const struct sock *sk, __u64 cookie, __u32 pid,
+				     const bool btf)
+{
+	struct owner *o = owner_find(cookie);
+	struct rt_task *t;
+
+	if (o)
+		return o->task.pid == pid;
+	t = sk_stored_owner(sk, btf); /* where the table had no slot */
+	return t && t->pid == pid;
 }
 
 /* What a send/recv result reports; 0 (nothing) is the common case. */
@@ -1357,7 +1349,7 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 		return 0;
 	kind = send_recv_kind(ret, send, state, cause);
 	cookie = sk_cookie(sk, btf);
-	if (!kind && !filter_comm_on && seen_is(cookie, pid))
+	if (!kind && !filter_comm_on && owned_by(sk, cookie, pid, btf))
 		return 0;
 	return send_recv_slow(sk, ret, kind, cause, cookie, btf);
 }
