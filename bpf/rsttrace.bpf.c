@@ -35,6 +35,10 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by user space between open and load (user/bpf_config.c). */
 const volatile bool filter_ports_on;
 const volatile __u8 filter_port_bitmap[RT_PORT_BITMAP_BYTES];
+/* up to RT_PORT_LIST ports are also listed: compared directly, no cache line of the 8 KiB
+ * bitmap to fetch for every socket outside the filter */
+const volatile __u32 filter_nlisted;
+const volatile __u16 filter_port_list[RT_PORT_LIST];
 const volatile __u32 filter_npids;
 const volatile __u32 filter_pids[RT_MAX_PIDS];
 const volatile bool filter_comm_on;
@@ -159,15 +163,18 @@ static __always_inline struct owner *owner_find(__u64 cookie)
 	return o && o->cookie == cookie ? o : NULL;
 }
 
-/* Take slot o for cookie if it is free or retired. Another CPU may take it first: for this
- * same socket (then it is ours all the same) or for another. */
+/* Take slot o for cookie if it is free, retired, or only marks an accepted socket no process
+ * has touched (a hint: that socket, still queued some 64k sockets later, loses its accept
+ * record, and a socket outside the filters that is never looked at again leaks nothing).
+ * Another CPU may take it first: for this same socket (then it is ours all the same) or for
+ * another. */
 static __always_inline struct owner *owner_take(struct owner *o, __u64 cookie)
 {
 	__u64 old = o->cookie, prev;
 
 	if (old == cookie)
 		return o;
-	if (old && !o->retired)
+	if (old && !o->retired && o->task.pid)
 		return NULL;
 	prev = __sync_val_compare_and_swap(&o->cookie, old, cookie);
 	if (prev != old)
@@ -219,15 +226,45 @@ struct {
 	__type(value, struct rt_task);
 } sk_owner SEC(".maps");
 
-/* Under a port filter: the processes that own a wanted socket. Their other connections are
+/* Under a socket filter: the processes that own a wanted socket. Their other connections are
  * still followed, flagged RT_F_CAUSE, because losing one of them (a client that went away)
- * is what makes a proxy close the wanted one (DESIGN.md: a filter must not hide the cause). */
+ * is what makes a proxy close the wanted one (a filter must not hide the cause). Direct-mapped
+ * by pid (a slot holds the pid it is about): one cache line a look, bounded; two followed
+ * processes whose pids share a slot take turns. Nothing is looked up until some process is
+ * followed (followed_any): a filter that matches nothing costs other sockets nothing here. */
+#define FOLLOWED_SLOTS 32768
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FOLLOWED_SLOTS);
 	__type(key, __u32);
-	__type(value, __u8);
-} cause_pids SEC(".maps");
+	__type(value, __u32);
+} followed SEC(".maps");
+
+bool followed_any;
+
+static __always_inline bool pid_followed(__u32 pid)
+{
+	__u32 slot = pid & (FOLLOWED_SLOTS - 1);
+	__u32 *v;
+
+	if (!followed_any)
+		return false;
+	v = bpf_map_lookup_elem(&followed, &slot);
+	return v && *v == pid;
+}
+
+static __always_inline void pid_follow(__u32 pid)
+{
+	__u32 slot = pid & (FOLLOWED_SLOTS - 1);
+	__u32 *v = bpf_map_lookup_elem(&followed, &slot);
+
+	if (!v)
+		return;
+	*v = pid;
+	if (!followed_any)
+		followed_any = true;
+}
 
 /* Under a port filter: peers' FINs on sockets whose owner was not known then (see
  * remember_fin). LRU: bounded, the oldest forgotten first. */
@@ -366,9 +403,24 @@ static __always_inline bool port_wanted(__u16 port)
 	return filter_port_bitmap[byte & (RT_PORT_BITMAP_BYTES - 1)] & (1 << (port & 7));
 }
 
+static __always_inline bool ports_listed(__u16 sport, __u16 dport)
+{
+	for (int i = 0; i < RT_PORT_LIST; i++) {
+		if (i >= filter_nlisted)
+			return false;
+		if (filter_port_list[i] == sport || filter_port_list[i] == dport)
+			return true;
+	}
+	return false;
+}
+
 static __always_inline bool ports_wanted(__u16 sport, __u16 dport)
 {
-	return !filter_ports_on || port_wanted(sport) || port_wanted(dport);
+	if (!filter_ports_on)
+		return true;
+	if (filter_nlisted)
+		return ports_listed(sport, dport);
+	return port_wanted(sport) || port_wanted(dport);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -807,7 +859,7 @@ static __always_inline struct owner *owner_learn(const struct sock *sk, struct r
 		goto known;
 	accepted = o && !o->task.pid;
 	if (matched && sk_filter_on())
-		bpf_map_update_elem(&cause_pids, &e->current.pid, &matched, BPF_ANY);
+		pid_follow(e->current.pid);
 	if (e->cookie && !o)
 		o = owner_claim(e->cookie);
 	if (o) {
@@ -881,17 +933,17 @@ static __always_inline bool filter_scope(struct rt_event *e, const struct sock *
 	if (o->matched)
 		return true;
 	pid = o->task.pid;
-	if (!bpf_map_lookup_elem(&cause_pids, &pid))
+	if (!pid_followed(pid))
 		return false;
 	e->flags |= RT_F_CAUSE;
 	return true;
 }
 
 /* Process context outside the port filter: followed only for a process that owns a wanted
- * socket (cause_pids), and then flagged. */
+ * socket (followed), and then flagged. */
 static __always_inline bool cause_pid(struct rt_event *e)
 {
-	if (!bpf_map_lookup_elem(&cause_pids, &e->current.pid))
+	if (!pid_followed(e->current.pid))
 		return false;
 	e->flags |= RT_F_CAUSE;
 	return true;
@@ -1064,6 +1116,11 @@ static __always_inline int on_destroy(void *ctx, const struct sock *sk, const bo
 
 	if (!sk)
 		return 0;
+	/* outside the socket filters with no process followed: no owner to report or retire */
+	if (sk_filter_on() && !followed_any &&
+	    (!sk_basics(sk, &e, btf) ||
+	     !sk_wanted(sk, e.tuple.sport, e.tuple.dport, 0, e.state, btf)))
+		return 0;
 	e.cookie = sk_cookie(sk, btf);
 	o = owner_find(e.cookie);
 	if (o && quiet_healthy && !o->loud && tuple_complete(&o->tuple) &&
@@ -1225,23 +1282,32 @@ static __always_inline bool maybe_followed(__u64 cookie, int new)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
-	return new == RT_TCP_CLOSE_WAIT || bpf_map_lookup_elem(&cause_pids, &pid) ||
-	       owner_known(cookie);
+	/* with no process followed, no socket outside the filter has an owner known as one */
+	if (!followed_any)
+		return false;
+	return new == RT_TCP_CLOSE_WAIT || pid_followed(pid) || owner_known(cookie);
 }
 
 static __always_inline int on_set_state(void *ctx, const struct sock *sk, int old, int new,
 					const bool btf)
 {
 	struct rt_event e = { .reason = RT_REASON_NONE, .old_state = old };
+	bool accepted = old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED;
 	bool match;
 
-	if (!state_may_matter(old, new) && !(old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED))
+	if (!state_may_matter(old, new) && !accepted)
 		return 0;
-	if (!sk || !sk_is_tcp(sk, btf) || !sk_basics(sk, &e, btf))
+	/* family, state and ports first: the socket's first cache line */
+	if (!sk || !sk_basics(sk, &e, btf))
 		return 0;
 	match = sk_wanted(sk, e.tuple.sport, e.tuple.dport, 0, e.state, btf);
+	/* outside the filters with no process followed, only an accept is worth a mark */
+	if (!match && !followed_any && !accepted)
+		return 0;
+	if (!sk_is_tcp(sk, btf))
+		return 0;
 	e.cookie = sk_cookie(sk, btf); /* early: the timewait sock inherits it */
-	if (old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED) {
+	if (accepted) {
 		mark_accepted(e.cookie);
 		return 0;
 	}
@@ -1339,7 +1405,7 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 	state = RD(btf, sk, __sk_common.skc_state);
 	if (sk_filter_on() && !sk_wanted(sk, sk_sport(sk, state, btf),
 					 bpf_ntohs(RD(btf, sk, __sk_common.skc_dport)), 0, state, btf)) {
-		if (!bpf_map_lookup_elem(&cause_pids, &pid))
+		if (!pid_followed(pid))
 			return 0;
 		cause = true;
 	}

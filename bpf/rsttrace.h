@@ -12,6 +12,7 @@
 #define RT_COMM_LEN 16
 #define RT_MAX_PIDS 16          /* -p PID,PID,... entries the kernel filter checks */
 #define RT_PORT_BITMAP_BYTES 8192 /* one bit per TCP port */
+#define RT_PORT_LIST 8          /* -P with this many ports or fewer: also given as a list */
 
 /* Event kinds: the "kind" values of the JSON contract, in this order (user/names.c). */
 enum rt_kind {

@@ -3,10 +3,10 @@
 #include <string.h>
 #include "replay_filter.h"
 
-/* the kernel's owner_by_cookie holds 65536; a replayed recording is what reached user space,
+/* the kernel's owner table has 65536 slots; a replayed recording is what reached user space,
  * far fewer sockets: 16384 slots keep every socket of a busy minute */
 #define RF_SOCKS 16384
-#define RF_PIDS 4096     /* as cause_pids and sigpipe_armed */
+#define RF_PIDS 4096     /* as the kernel's sigpipe_armed (its followed pids: 32768 slots) */
 
 struct rf_sock {
 	__u64 cookie;        /* 0: free */
@@ -17,7 +17,7 @@ struct rf_sock {
 
 struct rf_pid {
 	__u32 pid;           /* 0: free */
-	__u32 value;         /* cause_pids: 1; sigpipe: 1 | the arming event's RT_F_CAUSE */
+	__u32 value;         /* followed: 1; sigpipe: 1 | the arming event's RT_F_CAUSE */
 };
 
 struct replay_filter {

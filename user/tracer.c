@@ -84,7 +84,7 @@ static void size_unused_maps(struct tracer *t, const struct rt_options *o)
 	struct rsttrace_bpf *s = t->skel;
 
 	if (!o->nports && !o->netns && !o->cgroup_id) {
-		bpf_map__set_max_entries(s->maps.cause_pids, 1);
+		bpf_map__set_max_entries(s->maps.followed, 1);
 		bpf_map__set_max_entries(s->maps.fin_seen, 1);
 	}
 	if (!plan_uses(&t->plan, "send_length_kprobe") && !plan_uses(&t->plan, "recv_length_kprobe"))
