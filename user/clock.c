@@ -43,17 +43,34 @@ static void split(const struct clock_map *c, __u64 mono_ns, time_t *sec, long *u
 	}
 }
 
+/* "2026-12-07T01:02:03" of a second, remembered: records come in bursts of the same second,
+ * and strftime was a tenth of the cost of an event line */
+static const char *utc_second(time_t sec)
+{
+	static __thread time_t last = -1;
+	static __thread char date[32];
+	struct tm tm;
+
+	if (sec != last) {
+		gmtime_r(&sec, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		last = sec;
+	}
+	return date;
+}
+
 void clock_format_rfc3339(const struct clock_map *c, __u64 mono_ns, char *buf, size_t len)
 {
-	struct tm tm;
 	time_t sec;
 	long usec;
-	char date[32];
+	char frac[8];
 
 	split(c, mono_ns, &sec, &usec);
-	gmtime_r(&sec, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", date, usec);
+	for (int i = 6; i >= 1; i--, usec /= 10)
+		frac[i] = '0' + usec % 10;
+	frac[0] = '.';
+	frac[7] = 0;
+	snprintf(buf, len, "%s%sZ", utc_second(sec), frac);
 }
 
 void clock_format_tod(const struct clock_map *c, __u64 mono_ns, char *buf, size_t len)

@@ -235,12 +235,16 @@ int emit_stats(struct emitter *e, const struct emit_stats *s)
 	json_u64(&e->json, "timelines", s->timelines);
 	json_u64(&e->json, "evicted", s->evicted);
 	json_u64(&e->json, "flooded", s->flooded);
-	json_u64(&e->json, "owners_full", s->owners_full);
-	json_object_begin(&e->json, "shed");
-	for (int k = 1; k < RT_KIND_MAX; k++)
-		if (s->shed[k])
-			json_u64(&e->json, kind_name(k), s->shed[k]);
-	json_object_end(&e->json);
+	/* live only, and only when it happened: a replay's line is as it always was */
+	if (s->owners_full)
+		json_u64(&e->json, "owners_full", s->owners_full);
+	if (s->shed_total) {
+		json_object_begin(&e->json, "shed");
+		for (int k = 1; k < RT_KIND_MAX; k++)
+			if (s->shed[k])
+				json_u64(&e->json, kind_name(k), s->shed[k]);
+		json_object_end(&e->json);
+	}
 	json_object_begin(&e->json, "probes");
 	for (int i = 0; i < s->nhooks; i++)
 		json_str(&e->json, s->hook[i], s->mechanism[i]);

@@ -1,4 +1,5 @@
 /* json.c - streaming JSON writer, see json.h. */
+#define _GNU_SOURCE /* the _unlocked stdio calls: one thread writes a FILE, no lock per byte */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -10,6 +11,41 @@ void json_init(struct json_out *j, FILE *f)
 {
 	memset(j, 0, sizeof(*j));
 	j->f = f;
+}
+
+/* A line is built in j->buf and handed to stdio in one call at its end: stdio's per-call
+ * overhead (a lock and a buffer check per byte or field) was most of the cost of a line. A
+ * line longer than the buffer goes out in pieces. */
+static void out_flush_buf(struct json_out *j)
+{
+	if (j->len)
+		fwrite_unlocked(j->buf, 1, j->len, j->f);
+	j->len = 0;
+}
+
+static void out_write(struct json_out *j, const void *p, size_t n)
+{
+	if (j->len + n > sizeof(j->buf)) {
+		out_flush_buf(j);
+		if (n > sizeof(j->buf)) {
+			fwrite_unlocked(p, 1, n, j->f);
+			return;
+		}
+	}
+	memcpy(j->buf + j->len, p, n);
+	j->len += n;
+}
+
+static void out_c(struct json_out *j, char c)
+{
+	if (j->len == sizeof(j->buf))
+		out_flush_buf(j);
+	j->buf[j->len++] = c;
+}
+
+static void out_puts(struct json_out *j, const char *s)
+{
+	out_write(j, s, strlen(s));
 }
 
 /*
@@ -73,57 +109,82 @@ static size_t json__plain_len(const unsigned char *s, size_t n)
  * readable in the text. Caveat: once decoded, an invalid byte 0xe9 (\u00e9) and a valid U+00E9
  * (C3 A9) decode to the same character; only the raw line tells them apart.
  */
-static void json__escape_byte(FILE *f, unsigned char c)
+static void json__escape_byte(struct json_out *j, unsigned char c)
 {
 	static const char short_esc[] = { ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b',
 					  ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't' };
 
-	if (c < sizeof(short_esc) && short_esc[c])
-		fprintf(f, "\\%c", short_esc[c]);
-	else
-		fprintf(f, "\\u%04x", c);
+	static const char hex[] = "0123456789abcdef";
+	char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+	if (c < sizeof(short_esc) && short_esc[c]) {
+		out_c(j, '\\');
+		out_c(j, short_esc[c]);
+	} else {
+		out_write(j, u, sizeof(u));
+	}
 }
 
-static void json__string(FILE *f, const char *s, size_t n)
+static void json__string(struct json_out *j, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, len;
 
-	fputc('"', f);
+	out_c(j, '"');
 	while (i < n) {
 		size_t run = i;
 
 		/* the longest run that goes out unchanged, in one write: a call per byte
-		 * was most of the cost of a flood */
-		while (run < n && (len = json__plain_len(p + run, n - run)))
+		 * was most of the cost of a flood; printable ASCII, the common case, first */
+		for (;;) {
+			while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' &&
+			       p[run] != '\\')
+				run++;
+			if (run >= n || !(len = json__plain_len(p + run, n - run)))
+				break;
 			run += len;
+		}
 		if (run > i)
-			fwrite(p + i, 1, run - i, f);
+			out_write(j, p + i, run - i);
 		i = run;
 		if (i < n)
-			json__escape_byte(f, p[i++]);
+			json__escape_byte(j, p[i++]);
 	}
-	fputc('"', f);
+	out_c(j, '"');
 }
 
-/* the comma before a value and, inside an object, its key */
+/* the comma before a value and, inside an object, its key (escaped too: it may be a name
+ * that came with the data) */
 static void json__prefix(struct json_out *j, const char *key)
 {
 	bool *comma = json__comma(j);
 
 	if (*comma)
-		fputc(',', j->f);
+		out_c(j, ',');
 	*comma = true;
 	if (key) {
-		json__string(j->f, key, strlen(key));
-		fputc(':', j->f);
+		json__string(j, key, strlen(key));
+		out_c(j, ':');
 	}
+}
+
+/* decimal digits of v, without printf's format parsing (a few per record, every record) */
+static void json__digits(struct json_out *j, unsigned long long v)
+{
+	char buf[20];
+	int i = sizeof(buf);
+
+	do {
+		buf[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	out_write(j, buf + i, sizeof(buf) - i);
 }
 
 static void json__open(struct json_out *j, const char *key, char bracket)
 {
 	json__prefix(j, key);
-	fputc(bracket, j->f);
+	out_c(j, bracket);
 	j->depth++;
 	*json__comma(j) = false;
 }
@@ -133,7 +194,7 @@ static void json__close(struct json_out *j, char bracket)
 {
 	if (j->depth <= 0)
 		return;
-	fputc(bracket, j->f);
+	out_c(j, bracket);
 	j->depth--;
 	*json__comma(j) = true;
 }
@@ -165,7 +226,7 @@ void json_bytes(struct json_out *j, const char *key, const void *s, size_t n)
 		return;
 	}
 	json__prefix(j, key);
-	json__string(j->f, s, n);
+	json__string(j, s, n);
 }
 
 void json_strn(struct json_out *j, const char *key, const char *s, size_t n)
@@ -183,19 +244,23 @@ void json_str(struct json_out *j, const char *key, const char *s)
 void json_u64(struct json_out *j, const char *key, unsigned long long v)
 {
 	json__prefix(j, key);
-	fprintf(j->f, "%llu", v);
+	json__digits(j, v);
 }
 
 void json_i64(struct json_out *j, const char *key, long long v)
 {
 	json__prefix(j, key);
-	fprintf(j->f, "%lld", v);
+	if (v < 0)
+		out_c(j, '-');
+	json__digits(j, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
 }
 
 void json_u64_as_str(struct json_out *j, const char *key, unsigned long long v)
 {
 	json__prefix(j, key);
-	fprintf(j->f, "\"%llu\"", v);
+	out_c(j, '"');
+	json__digits(j, v);
+	out_c(j, '"');
 }
 
 /* "%f" follows LC_NUMERIC: the tool must not setlocale() it, or a "," could replace the "." */
@@ -209,20 +274,26 @@ void json_double(struct json_out *j, const char *key, double v, int decimals)
 		decimals = 0;
 	if (decimals > JSON_MAX_DECIMALS)
 		decimals = JSON_MAX_DECIMALS;
+	char buf[64];
+	int n;
+
 	json__prefix(j, key);
-	fprintf(j->f, "%.*f", decimals, v);
+	n = snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	if (n >= (int)sizeof(buf)) /* a value too large for fixed notation: as printf writes it */
+		n = 0, out_flush_buf(j), fprintf(j->f, "%.*f", decimals, v);
+	out_write(j, buf, n);
 }
 
 void json_bool(struct json_out *j, const char *key, bool v)
 {
 	json__prefix(j, key);
-	fputs(v ? "true" : "false", j->f);
+	out_puts(j, v ? "true" : "false");
 }
 
 void json_null(struct json_out *j, const char *key)
 {
 	json__prefix(j, key);
-	fputs("null", j->f);
+	out_puts(j, "null");
 }
 
 /*
@@ -235,10 +306,11 @@ int json_end_line(struct json_out *j)
 	int err = 0;
 
 	errno = 0;
-	if (fputc('\n', j->f) == EOF || (!j->batch && fflush(j->f) == EOF))
+	out_c(j, '\n');
+	out_flush_buf(j);
+	/* errno is this line's write's; an earlier failed write's is long gone: EIO */
+	if ((!j->batch && fflush(j->f) == EOF) || ferror(j->f))
 		err = errno ? -errno : -EIO;
-	else if (ferror(j->f))
-		err = -EIO; /* an earlier write failed; its errno is long gone */
 	if (!err && j->depth != 0)
 		err = -EINVAL;
 	j->depth = 0;

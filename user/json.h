@@ -9,8 +9,12 @@
 
 #define JSON_MAX_DEPTH 16
 
+#define JSON_LINE_BUF 4096
+
 struct json_out {
 	FILE *f;
+	char buf[JSON_LINE_BUF];   /* the line being built (json.c) */
+	size_t len;
 	int depth;
 	bool need_comma[JSON_MAX_DEPTH];
 	bool batch;    /* false (json_init's default): flush every line; true: the caller flushes */

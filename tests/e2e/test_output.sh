@@ -160,7 +160,7 @@ if [ -n "$per" ] && start_piped slow '(sleep 5; cat) >"'"$WORK"'/slow.out"' --ev
 	eval "$(tr ' ' '\n' <"$WORK/slow.gen" | grep -E '^(refused|other)=[0-9]+$')"
 	check "slow reader: every connect of rstgen was refused (other=$other)" test "${other:-x}" = 0
 	read -r ev lost mal shed shedkinds < <(jq -r 'select(.type == "stats") |
-		"\(.events) \(.lost) \(.malformed) \([.shed[]] | add // 0) \(.shed | keys | join(","))"' "$WORK/slow.out")
+		"\(.events) \(.lost) \(.malformed) \([(.shed // {})[]] | add // 0) \((.shed // {}) | keys | join(","))"' "$WORK/slow.out")
 	printed=$(grep -c '"type":"event"' "$WORK/slow.out")
 	echo "slow reader: refused=$refused records expected=$((per * refused)) received=$ev lost=$lost shed=$shed ($shedkinds) printed=$printed"
 	check "slow reader: the blocked drain made the kernel shed lifecycle records (shed $shed > 0)" test "${shed:-0}" -gt 0
