@@ -46,18 +46,10 @@ goals() {
 		done
 	fi
 	if want storm; then
-		v=$(agg storm p1 evs pct_reported | awk '{print $2}') # the worst round
-		echo "RST storm P=1 --events: % of RSTs reported (worst round)|$v|>=|99|$(fmt %.1f "$(agg storm p1 evs pct_reported)") %"
 		v=$(agg storm p1 evs accounted | awk '{print $2}')
 		echo "RST storm P=1 --events: missing RSTs <= lost, every round (1=yes)|$v|>=|1|$(vals storm p1 evs accounted | paste -sd' ' -)"
-		v=$(agg storm p2 evs pct_reported | awk '{print $2}')
-		echo "RST storm P=2 --events: % of RSTs reported (worst round)|$v|-|-|$(fmt %.1f "$(agg storm p2 evs pct_reported)") %"
-		v=$(agg storm p1 tls pct_reported | awk '{print $2}')
-		echo "RST storm P=1 timelines: refused incidents / RSTs % (worst)|$v|>=|99|$(fmt %.1f "$(agg storm p1 tls pct_reported)") %"
 		v=$(agg storm p2 evs accounted | awk '{print $2}')
 		echo "RST storm P=2 --events: missing RSTs <= lost, every round (1=yes)|$v|>=|1|$(vals storm p2 evs accounted | paste -sd' ' -)"
-		v=$(agg storm p2 tls pct_reported | awk '{print $2}')
-		echo "RST storm P=2 timelines: refused incidents / RSTs % (worst)|$v|-|-|$(fmt %.1f "$(agg storm p2 tls pct_reported)") %"
 		v=$(agg storm p1 td pct_reported | awk '{print $2}')
 		echo "RST storm P=1 tcpdump: captured / RSTs % (the anchor, worst)|$v|-|-|$(fmt %.1f "$(agg storm p1 td pct_reported)") %"
 		v=$(agg storm p2 td pct_reported | awk '{print $2}')
@@ -79,6 +71,31 @@ goals() {
 		local c
 		for c in ka_tl ka_tlf close_tl close_tlf; do
 			echo "all BPF programs, $(hook_label "$c" | sed 's/ HTTP, rsttrace//'): % of machine CPU|x|-|-|$(fmt %.2f "$(agg hook "$c" all share_pct)") %, $(medf %.0f "$(agg hook "$c" all ns_per_req)") ns/request"
+		done
+	fi
+	if want lifecycle; then
+		local c
+		for c in tl ev tlf; do
+			v=$(paired lc close "$c" floor ns_per_req)
+			case $c in tl) g=3 ;; ev) g=4 ;; tlf) g=1.3 ;; esac
+			echo "lifecycle: $(lc_label "$c"), BPF ns per request / the floor (paired)|$v|<=|$g|$(fmt %.2f "$v")"
+		done
+		v=$(paired lc close tcplife floor ns_per_req)
+		echo "lifecycle: tcplife, BPF ns per request / the floor (paired, a peer)|x|-|-|$(fmt %.2f "$v")"
+		for c in set_state destroy; do
+			v=$(paired lc close tl floor "ns_$c")
+			echo "lifecycle: rsttrace -j, $c ns per call / its empty program's (paired)|$v|<=|2|$(fmt %.2f "$v")"
+		done
+	fi
+	if want storm; then
+		local p
+		for p in 1 2; do
+			for c in evs tls; do
+				v=$(agg storm p$p $c pct_reported | awk '{print $2}')
+				echo "RST storm P=$p $(cfg_label $c | sed 's/ -P.*//; s/rsttrace //'): % of RSTs reported (worst round)|$v|>=|100|$(fmt %.1f "$(agg storm p$p $c pct_reported)") %"
+				v=$(paired storm p$p $c td rate)
+				echo "RST storm P=$p $(cfg_label $c | sed 's/ -P.*//; s/rsttrace //'): generator's rate / under tcpdump (paired)|$v|>=|1|$(fmt %.3f "$v")"
+			done
 		done
 	fi
 	if want start; then
@@ -117,7 +134,7 @@ same round), the most robust figure against drift; "of medians" divides the two 
 | tools | nginx $NGINX_V (nginx-light), wrk $WRK_V, tcpdump $TD_V, bpftool $(bpftool version 2>/dev/null | awk 'NR==1{print $2}') |
 | settings | ROUNDS=$ROUNDS, HTTP ${HTTP_SECS} s per measurement, storm ${STORM_SECS} s per measurement, $STARTS idle starts, wrk -t1 -c$WRK_CONNS |
 
-## Summary (goals of issue 4)
+## Summary (goals of issues 4 and 11)
 
 | figure (median, min-max) | measured | goal | |
 |---|---|---|---|
@@ -284,6 +301,41 @@ EOF
 		done
 	fi
 
+	if want lifecycle; then
+		cat <<EOF
+
+## 6. A connection's lifecycle: BPF time per request over the hooks' floor
+
+\`$(wrk_cmd close "$HTTP_SECS")\` through the nginx proxy (section 1), \`kernel.bpf_stats_enabled=1\`
+(restored after), $ROUNDS rounds, configurations in rotating order: $(for c in "${LC_CFGS[@]}"; do printf '%s; ' "$(lc_label "$c")"; done)
+For each, the sum of \`run_time_ns\` over every BPF program the tool holds (ids from
+/proc/PID/fdinfo, deltas of \`bpftool prog show -j\` over the load) divided by the requests
+wrk completed: BPF nanoseconds per request. "The floor" holds empty programs on the four
+tracepoints a connection's lifecycle crosses (bench/bpf/lifecycle.bpf.c, by
+\`.output/bench/anchor\`): what any tool on these hooks pays, bpf_stats' own clock reads
+included. Ratios are paired (the same round). tcplife (Debian's libbpf-tools) attaches a
+classic tracepoint (tracefs is mounted for it and unmounted after).
+
+| configuration | BPF ns per request | / the floor (paired) | set_state ns/call | destroy ns/call | send/recv ns/call | set_state calls per request | records lost |
+|---|---|---|---|---|---|---|---|
+EOF
+		for c in "${LC_CFGS[@]}"; do
+			echo "| $(lc_label "$c") | $(fmt %.0f "$(agg lc close "$c" ns_per_req)") |" \
+				"$([ "$c" = floor ] && echo 1 || fmt %.2f "$(paired lc close "$c" floor ns_per_req)") |" \
+				"$(fmt %.1f "$(agg lc close "$c" ns_set_state)") | $(fmt %.1f "$(agg lc close "$c" ns_destroy)") |" \
+				"$(fmt %.1f "$(agg lc close "$c" ns_sendrecv)") | $(medf %.2f "$(agg lc close "$c" calls_per_req_set_state)") |" \
+				"$(case $c in floor | tcplife) echo - ;; *) med "$(agg lc close "$c" lost)" ;; esac) |"
+		done
+		cat <<EOF
+
+Per hook, over its empty program (paired ratios, ns per call): set_state $(fmt %.2f "$(paired lc close tl floor ns_set_state)") for -j,
+$(fmt %.2f "$(paired lc close ev floor ns_set_state)") for --events, $(fmt %.2f "$(paired lc close tlf floor ns_set_state)") with the filter;
+destroy $(fmt %.2f "$(paired lc close tl floor ns_destroy)"), $(fmt %.2f "$(paired lc close ev floor ns_destroy)"), $(fmt %.2f "$(paired lc close tlf floor ns_destroy)");
+send/recv $(fmt %.2f "$(paired lc close tl floor ns_sendrecv)"), $(fmt %.2f "$(paired lc close ev floor ns_sendrecv)"), $(fmt %.2f "$(paired lc close tlf floor ns_sendrecv)").
+Load (wrk, bpf_stats on): $(for c in "${LC_CFGS[@]}"; do printf '%s %s req/s; ' "$c" "$(medf %.0f "$(agg lc close "$c" rps)")"; done)
+EOF
+	fi
+
 	if want start; then
 		cat <<EOF
 
@@ -364,7 +416,7 @@ sudo make bench                 # ~5.5 min: ROUNDS=5, 3 s HTTP loads, 2 s storms
 sudo QUICK=1 make bench         # smoke run, ~1 min: 2 rounds, 1 s loads
 sudo ROUNDS=9 make bench        # more rounds
 sudo RT=/other/rsttrace SECTIONS=hook bench/run.sh   # another build, e.g. to compare two commits
-sudo SECTIONS=storm make bench  # a subset of: start http hook storm profile
+sudo SECTIONS=storm make bench  # a subset of: start http hook lifecycle storm profile
 \`\`\`
 EOF
 }
