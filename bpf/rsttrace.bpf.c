@@ -819,6 +819,18 @@ static __always_inline void stamp(struct rt_event *e)
 	current_task(&e->current);
 }
 
+/* The same without the comm, for a state change in its owner's syscall: the owner's slot has
+ * the comm when current is its owner (the common case), so it is fetched only when not
+ * (owner_learn(); an empty comm means "not fetched yet"). */
+static __always_inline void stamp_ids(struct rt_event *e)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->ts_ns = bpf_ktime_get_ns();
+	e->current.pid = id >> 32;
+	e->current.tid = (__u32)id;
+}
+
 static __always_inline void fill_current(struct rt_event *e, void *ctx)
 {
 	e->ctx = run_context(ctx, &e->flags);
@@ -852,11 +864,19 @@ static __always_inline struct owner *owner_learn(const struct sock *sk, struct r
 	struct rt_task *stored;
 	bool accepted;
 
-	if (o && o->task.pid == e->current.pid)
+	if (o && o->task.pid == e->current.pid) {
+		if (!e->current.comm[0])
+			__builtin_memcpy(e->current.comm, o->task.comm, RT_COMM_LEN);
 		goto known;
+	}
 	stored = o ? NULL : sk_stored_owner(sk, btf); /* where the table had no slot */
-	if (stored && stored->pid == e->current.pid)
+	if (stored && stored->pid == e->current.pid) {
+		if (!e->current.comm[0])
+			__builtin_memcpy(e->current.comm, stored->comm, RT_COMM_LEN);
 		goto known;
+	}
+	if (!e->current.comm[0])
+		bpf_get_current_comm(e->current.comm, sizeof(e->current.comm));
 	accepted = o && !o->task.pid;
 	if (matched && sk_filter_on())
 		pid_follow(e->current.pid);
@@ -1319,10 +1339,14 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	/* a close is a record in its owner's syscall only: done before the clock and the comm */
 	if (e.ctx != RT_CTX_TASK && !e.kind)
 		return 0;
-	stamp(&e);
-	if (e.ctx == RT_CTX_TASK)
-		return state_in_process(sk, &e, match, btf);
-	return state_in_softirq(sk, &e, match, btf);
+	if (e.ctx != RT_CTX_TASK || filter_comm_on) {
+		stamp(&e);
+		if (e.ctx != RT_CTX_TASK)
+			return state_in_softirq(sk, &e, match, btf);
+	} else {
+		stamp_ids(&e); /* the comm: owner_learn() */
+	}
+	return state_in_process(sk, &e, match, btf);
 }
 
 /* The fast path's question: is this socket's owner already known to be this process? */
