@@ -1,10 +1,32 @@
 # rsttrace - build, test, install.  `make` builds ./rsttrace; `make test` installs what is
 # missing (apt-get), builds and runs every test; V=1 shows the commands.
+# ARCH: x86 or arm64 (the kernel's names), default this machine's. Another ARCH than this
+# machine's cross-builds with Debian's cross compiler and the multiarch libraries
+# (tests/install-deps.sh --arm64) into $(OUTPUT) = .output/ARCH, and the binary is
+# ./rsttrace-MACHINE (rsttrace-aarch64): ./rsttrace stays this machine's.
+HOST_ARCH := $(shell uname -m | sed -e 's/^x86_64$$/x86/' -e 's/^aarch64$$/arm64/')
+ARCH ?= $(HOST_ARCH)
+machine_x86 := x86_64
+machine_arm64 := aarch64
+MACHINE := $(or $(machine_$(ARCH)),$(error ARCH=$(ARCH): x86 or arm64))
+ifeq ($(ARCH),$(HOST_ARCH))
 OUTPUT ?= .output
-ARCH ?= x86
+BIN := rsttrace
+else
+OUTPUT ?= .output/$(ARCH)
+BIN := rsttrace-$(MACHINE)
+CROSS_COMPILE ?= $(MACHINE)-linux-gnu-
+# make's built-in CC (cc) is this machine's: replace it, keep one given on the command line
+ifneq ($(filter default undefined,$(origin CC)),)
+CC := $(CROSS_COMPILE)gcc
+endif
+# the target's .pc files (multiarch): its libraries, not this machine's
+export PKG_CONFIG_LIBDIR ?= /usr/lib/$(MACHINE)-linux-gnu/pkgconfig:/usr/share/pkgconfig
+endif
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
+STRIP ?= $(CROSS_COMPILE)strip
 PREFIX ?= /usr/local
 
 CFLAGS ?= -O2 -g
@@ -43,7 +65,7 @@ CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c u
 .SECONDARY:
 .PHONY: all test unit e2e deps run clean install vmtest
 
-all: rsttrace
+all: $(BIN)
 
 $(OUTPUT) $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -74,7 +96,7 @@ $(OUTPUT)/link-mode: FORCE | $(OUTPUT)
 .PHONY: FORCE
 FORCE:
 
-rsttrace: $(OUTPUT)/main.o $(USER_OBJS) $(if $(STATIC),$(OUTPUT)/link-mode)
+$(BIN): $(OUTPUT)/main.o $(USER_OBJS) $(if $(STATIC),$(OUTPUT)/link-mode)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIBS) -o $@
 
@@ -193,6 +215,6 @@ uninstall:
 	rm -f $(INSTALLED)
 
 clean:
-	rm -rf $(OUTPUT) rsttrace
+	rm -rf $(OUTPUT) $(BIN)
 
 -include $(wildcard $(OUTPUT)/*.d)
