@@ -63,6 +63,7 @@ CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c u
 
 .DELETE_ON_ERROR:
 .SECONDARY:
+.SECONDEXPANSION:
 .PHONY: all test unit e2e deps run clean install vmtest
 
 all: $(BIN)
@@ -110,26 +111,35 @@ $(OUTPUT)/scen: tests/scen/scen.c | $(OUTPUT)
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< -o $@
 
 # the kernel matrix (tests/vm): static rsttrace and scen for the VM's initramfs, linked
-# from the same objects (Debian ships libbpf.a, libelf.a, libz.a)
-VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen
+# from the same objects (Debian ships libbpf.a, libelf.a, libz.a); for another ARCH also
+# spin (tests/vm/context.sh: busy user-mode loops in the guest)
+VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen $(if $(filter-out $(HOST_ARCH),$(ARCH)),$(OUTPUT)/vm/spin)
 VM_LIBS = $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),$(LIBS))
 $(OUTPUT)/vm/rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(VM_LIBS) -o $@
 
-$(OUTPUT)/vm/scen: tests/scen/scen.c
+$(OUTPUT)/vm/scen $(OUTPUT)/vm/spin: $(OUTPUT)/vm/%: $$(wildcard tests/scen/%.c tests/vm/%.c)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) -static $< -o $@
 
-# boots Debian's 6.1 kernel under QEMU and runs the scenarios there and on this kernel
+# boots Debian's 6.1 kernel under QEMU and runs the scenarios there and on this kernel;
+# ARCH=arm64 on x86_64: Debian's arm64 6.1 under qemu-system-aarch64 (TCG), with the
+# cross-built binaries (tests/e2e/test_vm_arm64.sh)
+ifeq ($(ARCH),$(HOST_ARCH))
 vmtest: deps
 	$(Q)$(MAKE) --no-print-directory rsttrace $(OUTPUT)/scen $(VM_BINS)
 	$(Q)tests/run.sh vm tests/e2e/test_vm.sh
+else
+vmtest: deps
+	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) $(VM_BINS)
+	$(Q)tests/run.sh vm tests/e2e/test_vm_$(ARCH).sh
+endif
 
 deps:
-	$(Q)tests/install-deps.sh
+	$(Q)tests/install-deps.sh $(if $(filter-out $(HOST_ARCH),$(ARCH)),--$(ARCH))
 
 unit: $(UNIT_TESTS)
 	$(Q)tests/run.sh unit $(UNIT_TESTS)

@@ -18,7 +18,8 @@ fail() {
 }
 
 # the marker lines (the first one may follow QEMU's terminal reset on the same line)
-grep -ao '\(VMTEST:\|VMSCEN\|VMOUT\|VMLOG\) .*' "$LOG" >"$W/markers"
+grep -ao '\(VMTEST:\|VMSCEN\|VMOUT\|VMLOG\|VMCTX\) .*' "$LOG" >"$W/markers"
+sed -n 's/^VMCTX //p' "$W/markers" >"$W/context"
 sed -n 's/^VMOUT \([a-z_]*\) \([a-z]*\) /\1 \2 /p' "$W/markers" | while read -r fam mode json; do
 	echo "$json" >>"$W/$fam.$mode"
 done
@@ -96,6 +97,40 @@ check_family() {
 	done
 }
 
+# the busy user-mode loops test (tests/vm/context.sh), when the expectation file says `context`
+check_context() {
+	local spin ran ok p nr pc
+	grep -q '^VMTEST: context done' "$W/markers" || { fail "context" "the test did not finish"; return; }
+	rc=$(sed -n 's/^VMTEST: context rsttrace exit=//p' "$W/markers")
+	if [ "$rc" = 0 ]; then pass "context: rsttrace exits 0"; else fail "context: rsttrace exits 0" "exit ${rc:-?}"; fi
+	ran=$(grep -c '^VMTEST: context scen [a-z]* rc=' "$W/markers")
+	ok=$(grep -c '^VMTEST: context scen [a-z]* rc=0$' "$W/markers")
+	if [ "$ran" = 30 ] && [ "$ok" = 30 ]; then pass "context: 30 scenarios ran beside the spinners"; else
+		fail "context: 30 scenarios ran beside the spinners" "$ok of $ran exited 0"; fi
+	spin=$(sed -n 's/^VMTEST: context spinners //p' "$W/markers" | xargs | tr ' ' ',')
+	if [ -z "$spin" ]; then fail "context: spinners" "none started"; return; fi
+	jq_check "context: events were reported" "$W/context" '[.[] | select(.type == "event")] | length > 100'
+	jq_check "context: no event is owned by a spinner" "$W/context" \
+		"all(.[] | select(.type == \"event\"); (.pid as \$p | [$spin] | index(\$p)) == null)"
+	jq_check "context: no event names a spinner as its trigger" "$W/context" \
+		"all(.[] | select(.type == \"event\"); (.trigger_pid as \$p | [$spin] | index(\$p)) == null)"
+	jq_check "context: only scenario processes own events" "$W/context" \
+		'all(.[] | select(.type == "event"); .comm == null or (.comm | startswith("rt_")))'
+	# /proc/PID/syscall: "NR SP PC" from the task's saved registers (syscallno; -1: none)
+	for p in ${spin//,/ }; do
+		read -r nr _ pc < <(sed -n "s/^VMTEST: context syscall spin $p //p" "$W/markers")
+		if [ "$nr" = -1 ] && [ -n "$pc" ] && (( pc < 0x1000000000000 )); then
+			pass "context: spinner $p stopped in user mode: its saved registers say no system call, user pc ($pc)"
+		else
+			fail "context: spinner $p stopped in user mode: saved syscallno -1, user pc" "/proc/$p/syscall: ${nr:-?} ${pc:-?}"
+		fi
+	done
+	read -r p nr _ < <(sed -n "s/^VMTEST: context syscall sleep //p" "$W/markers")
+	if [ -n "$nr" ] && [ "$nr" -ge 0 ] 2>/dev/null; then
+		pass "context: a process asleep in a system call shows its number ($nr)"
+	else fail "context: a process asleep in a system call shows its number" "/proc/${p:-?}/syscall: ${nr:-?}"; fi
+}
+
 # expect_line FAMILY WHAT ARGS...: one line of the expectation file, for one family
 expect_line() {
 	local fam=$1 what=$2 s kind code a b
@@ -129,8 +164,9 @@ FAMILIES=$(sed -n 's/^families //p' "$EXPECT")
 for fam in $FAMILIES; do
 	check_family "$fam"
 done
+grep -q '^context$' "$EXPECT" && check_context
 while read -r what fam rest; do
-	case $what in '' | '#'* | families) continue ;; esac
+	case $what in '' | '#'* | families | context) continue ;; esac
 	for f in $FAMILIES; do
 		# shellcheck disable=SC2086
 		[ "$fam" = "*" ] || [ "$fam" = "$f" ] && expect_line "$f" "$what" $rest
