@@ -202,6 +202,25 @@ soak:
 	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS) $(OUTPUT)/scen
 	$(Q)bench/soak.sh
 
+# dist: release artifacts in dist/: static, stripped rsttrace-VERSION-x86_64 and
+# rsttrace-VERSION-aarch64 (the very links the kernel matrices boot: $(OUTPUT)/vm/rsttrace of
+# each ARCH), the source tarball of the committed tree (git archive HEAD) and SHA256SUMS
+VERSION := $(shell sed -n 's/^\#define RSTTRACE_VERSION "\(.*\)"/\1/p' user/options.h)
+DIST_ARCHS := x86 arm64
+.PHONY: dist
+dist:
+	$(Q)tests/install-deps.sh --build --arm64
+	$(Q)rm -rf dist && mkdir dist
+	$(Q)for a in $(DIST_ARCHS); do \
+		case $$a in x86) m=x86_64 ;; arm64) m=aarch64 ;; esac; \
+		if [ $$a = $(HOST_ARCH) ]; then o=.output strip=strip; \
+		else o=.output/$$a strip=$$m-linux-gnu-strip; fi; \
+		$(MAKE) --no-print-directory ARCH=$$a $$o/vm/rsttrace && \
+		$$strip -o dist/rsttrace-$(VERSION)-$$m $$o/vm/rsttrace || exit 1; done
+	$(Q)git archive --prefix=rsttrace-$(VERSION)/ -o dist/rsttrace-$(VERSION).tar.gz HEAD
+	$(Q)cd dist && sha256sum rsttrace-$(VERSION)-* rsttrace-$(VERSION).tar.gz >SHA256SUMS
+	$(Q)cd dist && file rsttrace-$(VERSION)-* | sed 's/, BuildID[^,]*//' && cat SHA256SUMS
+
 # run installs only the build's packages (make test installs the tests' too)
 run:
 	$(Q)tests/install-deps.sh --build
