@@ -113,7 +113,8 @@ $(OUTPUT)/scen: tests/scen/scen.c | $(OUTPUT)
 # the kernel matrix (tests/vm): static rsttrace and scen for the VM's initramfs, linked
 # from the same objects (Debian ships libbpf.a, libelf.a, libz.a); for another ARCH also
 # spin (tests/vm/context.sh: busy user-mode loops in the guest)
-VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen $(if $(filter-out $(HOST_ARCH),$(ARCH)),$(OUTPUT)/vm/spin)
+VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen \
+	$(if $(filter-out $(HOST_ARCH),$(ARCH)),$(OUTPUT)/vm/spin $(OUTPUT)/vm/regs)
 VM_LIBS = $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),$(LIBS))
 $(OUTPUT)/vm/rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
@@ -124,6 +125,20 @@ $(OUTPUT)/vm/scen $(OUTPUT)/vm/spin: $(OUTPUT)/vm/%: $$(wildcard tests/scen/%.c 
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) -static $< -o $@
+
+# tests/vm/regs: bpf/arch.h's user-mode-interrupt rule counted on the guest's ticks
+$(OUTPUT)/vm/regs.bpf.o: tests/vm/regs.bpf.c bpf/arch.h vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/vm/regs.skel.h: $(OUTPUT)/vm/regs.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name regs_bpf > $@
+
+$(OUTPUT)/vm/regs: tests/vm/regs.c $(OUTPUT)/vm/regs.skel.h
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -O2 -std=gnu11 $(WARN) -I$(OUTPUT)/vm -static $< $(VM_LIBS) -o $@
 
 # boots Debian's 6.1 kernel under QEMU and runs the scenarios there and on this kernel;
 # ARCH=arm64 on x86_64: Debian's arm64 6.1 under qemu-system-aarch64 (TCG), with the
@@ -147,8 +162,16 @@ unit: $(UNIT_TESTS)
 e2e: rsttrace $(OUTPUT)/scen
 	$(Q)tests/run.sh e2e tests/e2e/test_*.sh
 
-test: deps
+# make test also runs the arm64 kernel matrix (tests/e2e/test_vm_arm64.sh, about 70 s) with
+# cross-built binaries; on an arm64 machine test_vm.sh is that matrix already
+CROSS_TEST_ARCHS := $(filter-out $(HOST_ARCH),arm64)
+.PHONY: vm-bins
+vm-bins: $(VM_BINS)
+
+test:
+	$(Q)tests/install-deps.sh $(addprefix --,$(CROSS_TEST_ARCHS))
 	$(Q)$(MAKE) --no-print-directory rsttrace $(UNIT_TESTS) $(OUTPUT)/scen $(VM_BINS) $(FUZZER)
+	$(Q)$(foreach a,$(CROSS_TEST_ARCHS),$(MAKE) --no-print-directory ARCH=$(a) vm-bins &&) true
 	$(Q)tests/run.sh all $(UNIT_TESTS) tests/e2e/test_*.sh
 
 # fuzz: libFuzzer on the replay path (tests/fuzz/fuzz_replay.c), seeded with recordings;

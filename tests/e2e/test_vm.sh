@@ -21,7 +21,7 @@ QEMU=qemu-system-x86_64
 if [ "$VM_ARCH" = arm64 ]; then
 	PFX=arm64-
 	QEMU=qemu-system-aarch64
-	export BUSYBOX STRIP SPIN=$OUT/spin
+	export BUSYBOX STRIP SPIN=$OUT/spin REGS=$OUT/regs
 	[ "$HOST_ARCH" = arm64 ] || STRIP=aarch64-linux-gnu-strip
 fi
 
@@ -82,7 +82,7 @@ boot() {
 
 vm_run() {
 	local k=${PFX}6.1 vmlinuz expect=$VM/expect/${PFX}6.1.txt log=$WORK/vm-${PFX}6.1.log t0
-	for f in "$OUT/rsttrace" "$OUT/scen" ${SPIN:+"$SPIN"}; do
+	for f in "$OUT/rsttrace" "$OUT/scen" ${SPIN:+"$SPIN"} ${REGS:+"$REGS"}; do
 		[ -x "$f" ] || { fail "vm $k: static binaries" "$f missing: make vmtest ARCH=$VM_ARCH builds it"; return; }
 	done
 	if ! vmlinuz=$("$VM/fetch-kernel.sh" "$OUT" "$VM_ARCH" 2>"$WORK/fetch.err"); then

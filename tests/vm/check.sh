@@ -125,6 +125,18 @@ check_context() {
 			fail "context: spinner $p stopped in user mode: saved syscallno -1, user pc" "/proc/$p/syscall: ${nr:-?} ${pc:-?}"
 		fi
 	done
+	# bpf/arch.h's rule in BPF on the ticks (tests/vm/regs.c): a spinner is always interrupted
+	# in user mode; dd, reading /dev/zero, is mostly in its system call
+	local su sk yu yk
+	read -r su sk yu yk < <(sed -n 's/^VMTEST: context regs spin user=\([0-9]*\) kernel=\([0-9]*\) sys user=\([0-9]*\) kernel=\([0-9]*\)$/\1 \2 \3 \4/p' "$W/markers")
+	if [ -n "$su" ] && [ "$su" -gt 0 ] && [ "$sk" = 0 ]; then
+		pass "context: BPF on the ticks: the spinner was interrupted in user mode every time ($su)"
+	else fail "context: BPF on the ticks: the spinner interrupted in user mode every time" \
+		"$(grep '^VMTEST: context regs' "$W/markers" || echo 'no regs line')"; fi
+	if [ -n "$yk" ] && [ "$yk" -gt "$yu" ]; then
+		pass "context: BPF on the ticks: dd mostly in its system call ($yk of $((yu + yk)))"
+	else fail "context: BPF on the ticks: dd mostly in its system call" \
+		"$(grep '^VMTEST: context regs' "$W/markers" || echo 'no regs line')"; fi
 	read -r p nr _ < <(sed -n "s/^VMTEST: context syscall sleep //p" "$W/markers")
 	if [ -n "$nr" ] && [ "$nr" -ge 0 ] 2>/dev/null; then
 		pass "context: a process asleep in a system call shows its number ($nr)"

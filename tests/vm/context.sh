@@ -8,9 +8,12 @@
 # tests/e2e/test_context.sh). Then what the kernel itself saved for a spinner: stopped by
 # SIGSTOP (delivered when an interrupt returns to its user mode), /proc/PID/syscall reads its
 # task_pt_regs (syscallno, sp, pc) and must say -1 with a user pc; a process asleep in a
-# system call must show that call's number (the rule of bpf/arch.h, docs/arm64.md). Prints:
+# system call must show that call's number. And the rule of bpf/arch.h itself, in BPF, on the
+# ticks that land on a spinner and on a dd reading /dev/zero (tests/vm/regs.c): always
+# "interrupted in user mode" for the spinner, mostly not for dd (docs/arm64.md). Prints:
 #   VMTEST: context scen NAME rc=N          each scenario's exit status
 #   VMTEST: context spinners PID...
+#   VMTEST: context regs spin user=N kernel=N sys user=N kernel=N
 #   VMTEST: context syscall spin|sleep PID <the /proc/PID/syscall line>
 #   VMCTX <a JSON line of rsttrace>
 #   VMTEST: context rsttrace exit=N
@@ -57,11 +60,23 @@ if wait_ready "$W/ctx.err" $rt; then
 		cpu=$((cpu + 1))
 	done
 	echo "VMTEST: context spinners$spinners"
+	if [ -x /regs ]; then
+		# bounded by its count too (100 GB of zeros); stopped by pid after 3 s of ticks
+		dd if=/dev/zero of=/dev/null bs=1M count=100000 2>/dev/null &
+		dd=$!
+		# shellcheck disable=SC2086
+		set -- $spinners
+		echo "VMTEST: context $(/regs "$1" $dd 3 2>&1 | tail -1)"
+		kill $dd
+		wait $dd
+	fi
 	round=0
 	while [ $round -lt 10 ]; do
 		for s in keepalive wapc unread; do
-			"$SCEN" $s "$PORT" >>"$W/ctx.scen" 2>&1
-			echo "VMTEST: context scen $s rc=$?"
+			"$SCEN" $s "$PORT" >"$W/ctx.scen" 2>&1
+			rc=$?
+			echo "VMTEST: context scen $s rc=$rc"
+			[ $rc = 0 ] || sed "s/^/VMTEST: context scen output /" "$W/ctx.scen"
 		done
 		round=$((round + 1))
 	done

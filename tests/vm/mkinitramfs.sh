@@ -5,7 +5,8 @@
 # Env: BUSYBOX, the guest's static busybox (default /bin/busybox: this machine's, which also
 # lists the applets and writes the cpio archive); STRIP (default strip; the cross binutils'
 # for another architecture); SPIN, a static tests/vm/spin.c for the guest: with it the guest
-# also runs tests/vm/context.sh (busy user-mode loops while resets happen).
+# also runs tests/vm/context.sh (busy user-mode loops while resets happen); REGS, a static
+# tests/vm/regs.c for the guest, which context.sh runs too.
 set -eu
 OUT=$1
 RT=$2
@@ -32,6 +33,7 @@ cp "$HERE/scenarios.sh" "$R/scenarios.sh"
 if [ -n "${SPIN:-}" ]; then
 	"$STRIP" -o "$R/spin" "$SPIN"
 	cp "$HERE/context.sh" "$R/context.sh"
+	[ -z "${REGS:-}" ] || "$STRIP" -o "$R/regs" "$REGS"
 fi
 echo "$*" >"$R/families"
 (cd "$R" && find . | "$HOST_BB" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -6 >"$OUT.tmp"
