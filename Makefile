@@ -63,7 +63,6 @@ CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c u
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.SECONDEXPANSION:
 .PHONY: all test unit e2e deps run clean install vmtest
 
 all: $(BIN)
@@ -121,7 +120,9 @@ $(OUTPUT)/vm/rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(VM_LIBS) -o $@
 
-$(OUTPUT)/vm/scen $(OUTPUT)/vm/spin: $(OUTPUT)/vm/%: $$(wildcard tests/scen/%.c tests/vm/%.c)
+$(OUTPUT)/vm/scen: tests/scen/scen.c
+$(OUTPUT)/vm/spin: tests/vm/spin.c
+$(OUTPUT)/vm/scen $(OUTPUT)/vm/spin:
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) -static $< -o $@
