@@ -27,6 +27,7 @@ done
 kernel=$(sed -n 's/^VMTEST: kernel //p' "$W/markers" | head -1)
 if [ -n "$kernel" ]; then pass "kernel $kernel booted and ran the scenarios"; else
 	fail "kernel" "no 'VMTEST: kernel' line in $LOG"; exit 1; fi
+sed -n 's/^VMTEST: init at \(.*\)/  the kernel booted to \/init in \1 (guest clock)/p' "$W/markers" | head -1
 # the mechanism chosen per hook, as rsttrace -v logs it
 grep '^VMLOG [a-z_]* events rsttrace: \(kernel\|hook\) ' "$W/markers" | sed 's/^VMLOG \([a-z_]*\) events rsttrace: \(hook \)*/  \1: /'
 

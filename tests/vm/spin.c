@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* spin.c - a process that stays in user mode, for tests/vm/context.sh.
  *
- * usage: spin CPU SECONDS
+ * usage: spin CPU SECONDS [NICE]
  *
- * Pins itself to CPU, prints "spin pid=N cpu=C" once, then loops in user mode for SECONDS
+ * Pins itself to CPU, takes the nice value NICE (default 0), prints "spin pid=N cpu=C" once, then loops in user mode for SECONDS
  * (bounded by itself, in case nobody stops it): the clock is read through the vDSO every
  * 2^20 iterations, so no system call is made while it spins. Interrupts then land on it in
  * user mode, and on arm64 its saved registers show EL0 and syscallno -1 (bpf/arch.h).
@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,9 +30,13 @@ int main(int argc, char **argv)
 	volatile unsigned long n = 0;
 	double end;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: spin CPU SECONDS\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: spin CPU SECONDS [NICE]\n");
 		return 2;
+	}
+	if (argc == 4 && setpriority(PRIO_PROCESS, 0, atoi(argv[3]))) {
+		perror("spin: setpriority");
+		return 1;
 	}
 	CPU_ZERO(&set);
 	CPU_SET(atoi(argv[1]), &set);
