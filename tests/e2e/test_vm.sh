@@ -113,7 +113,7 @@ vm_run() {
 	"$VM/check.sh" "$log" "$expect" "vm $k" || FAILED=1
 }
 
-if ! command -v $QEMU >/dev/null; then
+if ! command -v "$QEMU" >/dev/null; then
 	echo "no $QEMU (tests/install-deps.sh installs it): kernel matrix skipped"
 	exit 0
 fi
