@@ -6,6 +6,8 @@
 # ./rsttrace-MACHINE (rsttrace-aarch64): ./rsttrace stays this machine's.
 HOST_ARCH := $(shell uname -m | sed -e 's/^x86_64$$/x86/' -e 's/^aarch64$$/arm64/')
 ARCH ?= $(HOST_ARCH)
+# uname -m's names are taken too
+override ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
 machine_x86 := x86_64
 machine_arm64 := aarch64
 MACHINE := $(or $(machine_$(ARCH)),$(error ARCH=$(ARCH): x86 or arm64))
@@ -26,7 +28,6 @@ endif
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
-STRIP ?= $(CROSS_COMPILE)strip
 PREFIX ?= /usr/local
 
 CFLAGS ?= -O2 -g
@@ -111,7 +112,7 @@ $(OUTPUT)/scen: tests/scen/scen.c | $(OUTPUT)
 
 # the kernel matrix (tests/vm): static rsttrace and scen for the VM's initramfs, linked
 # from the same objects (Debian ships libbpf.a, libelf.a, libz.a); for another ARCH also
-# spin (tests/vm/context.sh: busy user-mode loops in the guest)
+# spin and regs (tests/vm/context.sh: busy user-mode loops in the guest, bpf/arch.h's rule)
 VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen \
 	$(if $(filter-out $(HOST_ARCH),$(ARCH)),$(OUTPUT)/vm/spin $(OUTPUT)/vm/regs)
 VM_LIBS = $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),$(LIBS))
