@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # tests/vm/context.sh RSTTRACE SCEN SPIN WORKDIR PORT - in the guest (tests/vm/init, when
 # the initramfs has /spin): softirq is never taken for a process's own context when
 # interrupts land on processes running in user mode. One tests/vm/spin.c loop per CPU spins

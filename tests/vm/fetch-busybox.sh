@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # tests/vm/fetch-busybox.sh DIR ARCH - a static busybox for the guest's initramfs. For this
 # machine's own architecture, /bin/busybox (package busybox-static); for another one (arm64
 # on x86_64), busybox-static:ARCH's ./bin/busybox, fetched with `apt-get download` into DIR
