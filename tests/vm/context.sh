@@ -65,6 +65,17 @@ if wait_ready "$W/ctx.err" $rt; then
 		cpu=$((cpu + 1))
 	done
 	echo "VMTEST: context spinners$spinners"
+	# each spinner's line: its start-up system calls are over, it spins (a tick in them
+	# would rightly count as "not interrupted in user mode" below)
+	cpu=0
+	while [ $cpu -lt "$ncpu" ]; do
+		i=0
+		while [ $i -lt 100 ] && ! grep -q '^spin pid=' "$W/spin.$cpu"; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		cpu=$((cpu + 1))
+	done
 	if [ -x /regs ]; then
 		# bounded by its count too (100 GB of zeros); stopped by pid after 3 s of ticks
 		dd if=/dev/zero of=/dev/null bs=1M count=100000 2>/dev/null &
