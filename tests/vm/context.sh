@@ -56,10 +56,9 @@ if wait_ready "$W/ctx.err" $rt; then
 	spinners=""
 	cpu=0
 	while [ $cpu -lt "$ncpu" ]; do
-		# niced: in a 2-vCPU TCG guest spinners of normal weight starve ksoftirqd, and a
-		# scenario's reset then comes after its checks (seen: keepalive's second send
-		# succeeding); at nice 19 they still hold every CPU whenever nothing else runs,
-		# which is when the timers fire (tests/vm/regs.c counts their ticks)
+		# niced: a 2-vCPU TCG guest defers softirqs to ksoftirqd, which spinners of
+		# normal weight starve; at nice 19 they still hold every CPU whenever nothing
+		# else runs, which is when the timers fire (tests/vm/regs.c counts their ticks)
 		"$SPIN" $cpu 300 19 >"$W/spin.$cpu" 2>&1 &
 		spinners="$spinners $!"
 		cpu=$((cpu + 1))
