@@ -1,7 +1,30 @@
 # rsttrace - build, test, install.  `make` builds ./rsttrace; `make test` installs what is
 # missing (apt-get), builds and runs every test; V=1 shows the commands.
+# ARCH: x86 or arm64 (the kernel's names), default this machine's. Another ARCH than this
+# machine's cross-builds with Debian's cross compiler and the multiarch libraries
+# (tests/install-deps.sh --arm64) into $(OUTPUT) = .output/ARCH, and the binary is
+# ./rsttrace-MACHINE (rsttrace-aarch64): ./rsttrace stays this machine's.
+HOST_ARCH := $(shell uname -m | sed -e 's/^x86_64$$/x86/' -e 's/^aarch64$$/arm64/')
+ARCH ?= $(HOST_ARCH)
+# uname -m's names are taken too
+override ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
+machine_x86 := x86_64
+machine_arm64 := aarch64
+MACHINE := $(or $(machine_$(ARCH)),$(error ARCH=$(ARCH): x86 or arm64))
+ifeq ($(ARCH),$(HOST_ARCH))
 OUTPUT ?= .output
-ARCH ?= x86
+BIN := rsttrace
+else
+OUTPUT ?= .output/$(ARCH)
+BIN := rsttrace-$(MACHINE)
+CROSS_COMPILE ?= $(MACHINE)-linux-gnu-
+# make's built-in CC (cc) is this machine's: replace it, keep one given on the command line
+ifneq ($(filter default undefined,$(origin CC)),)
+CC := $(CROSS_COMPILE)gcc
+endif
+# the target's .pc files (multiarch): its libraries, not this machine's
+export PKG_CONFIG_LIBDIR ?= /usr/lib/$(MACHINE)-linux-gnu/pkgconfig:/usr/share/pkgconfig
+endif
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
@@ -43,7 +66,7 @@ CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c u
 .SECONDARY:
 .PHONY: all test unit e2e deps run clean install vmtest
 
-all: rsttrace
+all: $(BIN)
 
 $(OUTPUT) $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -74,7 +97,7 @@ $(OUTPUT)/link-mode: FORCE | $(OUTPUT)
 .PHONY: FORCE
 FORCE:
 
-rsttrace: $(OUTPUT)/main.o $(USER_OBJS) $(if $(STATIC),$(OUTPUT)/link-mode)
+$(BIN): $(OUTPUT)/main.o $(USER_OBJS) $(if $(STATIC),$(OUTPUT)/link-mode)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIBS) -o $@
 
@@ -88,8 +111,10 @@ $(OUTPUT)/scen: tests/scen/scen.c | $(OUTPUT)
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) $< -o $@
 
 # the kernel matrix (tests/vm): static rsttrace and scen for the VM's initramfs, linked
-# from the same objects (Debian ships libbpf.a, libelf.a, libz.a)
-VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen
+# from the same objects (Debian ships libbpf.a, libelf.a, libz.a); for another ARCH also
+# spin and regs (tests/vm/context.sh: busy user-mode loops in the guest, bpf/arch.h's rule)
+VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen \
+	$(if $(filter-out $(HOST_ARCH),$(ARCH)),$(OUTPUT)/vm/spin $(OUTPUT)/vm/regs)
 VM_LIBS = $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),$(LIBS))
 $(OUTPUT)/vm/rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
 	$(call msg,LINK,$@)
@@ -97,17 +122,41 @@ $(OUTPUT)/vm/rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(VM_LIBS) -o $@
 
 $(OUTPUT)/vm/scen: tests/scen/scen.c
+$(OUTPUT)/vm/spin: tests/vm/spin.c
+$(OUTPUT)/vm/scen $(OUTPUT)/vm/spin:
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -std=gnu11 $(WARN) -static $< -o $@
 
-# boots Debian's 6.1 kernel under QEMU and runs the scenarios there and on this kernel
+# tests/vm/regs: bpf/arch.h's user-mode-interrupt rule counted on the guest's ticks
+$(OUTPUT)/vm/regs.bpf.o: tests/vm/regs.bpf.c bpf/arch.h vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/vm/regs.skel.h: $(OUTPUT)/vm/regs.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name regs_bpf > $@
+
+$(OUTPUT)/vm/regs: tests/vm/regs.c $(OUTPUT)/vm/regs.skel.h
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -O2 -std=gnu11 $(WARN) -I$(OUTPUT)/vm -static $< $(VM_LIBS) -o $@
+
+# boots Debian's 6.1 kernel under QEMU and runs the scenarios there and on this kernel;
+# ARCH=arm64 on x86_64: Debian's arm64 6.1 under qemu-system-aarch64 (TCG), with the
+# cross-built binaries (tests/e2e/test_vm_arm64.sh)
+ifeq ($(ARCH),$(HOST_ARCH))
 vmtest: deps
 	$(Q)$(MAKE) --no-print-directory rsttrace $(OUTPUT)/scen $(VM_BINS)
 	$(Q)tests/run.sh vm tests/e2e/test_vm.sh
+else
+vmtest: deps
+	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) $(VM_BINS)
+	$(Q)tests/run.sh vm tests/e2e/test_vm_$(ARCH).sh
+endif
 
 deps:
-	$(Q)tests/install-deps.sh
+	$(Q)tests/install-deps.sh $(if $(filter-out $(HOST_ARCH),$(ARCH)),--$(ARCH))
 
 unit: $(UNIT_TESTS)
 	$(Q)tests/run.sh unit $(UNIT_TESTS)
@@ -115,8 +164,16 @@ unit: $(UNIT_TESTS)
 e2e: rsttrace $(OUTPUT)/scen
 	$(Q)tests/run.sh e2e tests/e2e/test_*.sh
 
-test: deps
+# make test also runs the arm64 kernel matrix (tests/e2e/test_vm_arm64.sh, about 70 s) with
+# cross-built binaries; on an arm64 machine test_vm.sh is that matrix already
+CROSS_TEST_ARCHS := $(filter-out $(HOST_ARCH),arm64)
+.PHONY: vm-bins
+vm-bins: $(VM_BINS)
+
+test:
+	$(Q)tests/install-deps.sh $(addprefix --,$(CROSS_TEST_ARCHS))
 	$(Q)$(MAKE) --no-print-directory rsttrace $(UNIT_TESTS) $(OUTPUT)/scen $(VM_BINS) $(FUZZER)
+	$(Q)$(foreach a,$(CROSS_TEST_ARCHS),$(MAKE) --no-print-directory ARCH=$(a) vm-bins &&) true
 	$(Q)tests/run.sh all $(UNIT_TESTS) tests/e2e/test_*.sh
 
 # fuzz: libFuzzer on the replay path (tests/fuzz/fuzz_replay.c), seeded with recordings;
@@ -170,6 +227,25 @@ soak:
 	$(Q)$(MAKE) --no-print-directory rsttrace $(BENCH_BINS) $(OUTPUT)/scen
 	$(Q)bench/soak.sh
 
+# dist: release artifacts in dist/: static, stripped rsttrace-VERSION-x86_64 and
+# rsttrace-VERSION-aarch64 (the very links the kernel matrices boot: $(OUTPUT)/vm/rsttrace of
+# each ARCH), the source tarball of the committed tree (git archive HEAD) and SHA256SUMS
+VERSION := $(shell sed -n 's/^\#define RSTTRACE_VERSION "\(.*\)"/\1/p' user/options.h)
+DIST_ARCHS := x86 arm64
+.PHONY: dist
+dist:
+	$(Q)tests/install-deps.sh --build --arm64
+	$(Q)rm -rf dist && mkdir dist
+	$(Q)for a in $(DIST_ARCHS); do \
+		case $$a in x86) m=x86_64 ;; arm64) m=aarch64 ;; esac; \
+		if [ $$a = $(HOST_ARCH) ]; then o=.output strip=strip; \
+		else o=.output/$$a strip=$$m-linux-gnu-strip; fi; \
+		$(MAKE) --no-print-directory ARCH=$$a $$o/vm/rsttrace && \
+		$$strip -o dist/rsttrace-$(VERSION)-$$m $$o/vm/rsttrace || exit 1; done
+	$(Q)git archive --prefix=rsttrace-$(VERSION)/ -o dist/rsttrace-$(VERSION).tar.gz HEAD
+	$(Q)cd dist && sha256sum rsttrace-$(VERSION)-* rsttrace-$(VERSION).tar.gz >SHA256SUMS
+	$(Q)cd dist && file rsttrace-$(VERSION)-* | sed 's/, BuildID[^,]*//' && cat SHA256SUMS
+
 # run installs only the build's packages (make test installs the tests' too)
 run:
 	$(Q)tests/install-deps.sh --build
@@ -193,6 +269,6 @@ uninstall:
 	rm -f $(INSTALLED)
 
 clean:
-	rm -rf $(OUTPUT) rsttrace
+	rm -rf $(OUTPUT) $(BIN)
 
 -include $(wildcard $(OUTPUT)/*.d)

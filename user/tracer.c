@@ -63,6 +63,13 @@ static void set_kernel_shape(struct rsttrace_bpf *skel, const struct btf *btf)
 		kernel_hook_nargs(btf, "tcp_v4_send_reset", false) >= 3;
 	skel->rodata->active_reset_has_reason =
 		kernel_hook_nargs(btf, "tcp_send_active_reset", false) >= 3;
+#if defined(__aarch64__)
+	/* arm64's task stacks are a page when pages are larger than 16 KiB (bpf/arch.h) */
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page > (long)skel->rodata->arch_thread_size)
+		skel->rodata->arch_thread_size = page;
+#endif
 }
 
 static bool plan_uses(const struct probe_plan *plan, const char *prog)

@@ -6,9 +6,24 @@
 # this machine's kernel is checked against tests/vm/expect/<major.minor>.txt when there is
 # one. Needs qemu-system-x86_64 and busybox-static (tests/install-deps.sh); without qemu it
 # reports nothing and exits 0. Env: VM_ACCEL=kvm on a runner with real KVM, VM_TIMEOUT.
+# VM_ARCH=arm64 (tests/e2e/test_vm_arm64.sh): Debian's arm64 6.1 under qemu-system-aarch64,
+# with the cross-built binaries of .output/arm64/vm (make vmtest ARCH=arm64), checked against
+# tests/vm/expect/arm64-6.1.txt, plus the busy user-mode loops test (tests/vm/context.sh);
+# the host's kernel is run only when it is of that architecture.
 . "$(dirname "$0")/lib.sh"
 VM=$ROOT/tests/vm
-OUT=$ROOT/.output/vm
+HOST_ARCH=$(uname -m | sed -e 's/^x86_64$/x86/' -e 's/^aarch64$/arm64/')
+export VM_ARCH=${VM_ARCH:-$HOST_ARCH}
+if [ "$VM_ARCH" = "$HOST_ARCH" ]; then OUT=$ROOT/.output/vm; else OUT=$ROOT/.output/$VM_ARCH/vm; fi
+# expectation files of arm64 kernels are named arm64-MAJOR.MINOR.txt
+PFX=
+QEMU=qemu-system-x86_64
+if [ "$VM_ARCH" = arm64 ]; then
+	PFX=arm64-
+	QEMU=qemu-system-aarch64
+	export BUSYBOX STRIP SPIN=$OUT/spin REGS=$OUT/regs
+	[ "$HOST_ARCH" = arm64 ] || STRIP=aarch64-linux-gnu-strip
+fi
 
 # a base port with the next 9 free too (scenarios.sh uses one port per scenario), below the
 # ephemeral range: another process's outgoing connection cannot take them as its source port
@@ -31,7 +46,11 @@ for _ in range(50):
 host_run() {
 	local k expect base
 	k=$(uname -r | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
-	expect=$VM/expect/$k.txt
+	expect=$VM/expect/$PFX$k.txt
+	if [ "$VM_ARCH" != "$HOST_ARCH" ]; then
+		echo "this machine is $HOST_ARCH: its kernel's run is test_vm.sh's"
+		return
+	fi
 	if [ ! -f "$expect" ]; then
 		echo "no $expect: this kernel's run skipped (the other e2e tests cover it)"
 		return
@@ -62,12 +81,16 @@ boot() {
 }
 
 vm_run() {
-	local k=6.1 vmlinuz expect=$VM/expect/6.1.txt log=$WORK/vm-6.1.log t0
-	for f in "$OUT/rsttrace" "$OUT/scen"; do
-		[ -x "$f" ] || { fail "vm $k: static binaries" "$f missing: make vmtest builds it"; return; }
+	local k=${PFX}6.1 vmlinuz expect=$VM/expect/${PFX}6.1.txt log=$WORK/vm-${PFX}6.1.log t0
+	for f in "$OUT/rsttrace" "$OUT/scen" ${SPIN:+"$SPIN"} ${REGS:+"$REGS"}; do
+		[ -x "$f" ] || { fail "vm $k: static binaries" "$f missing: make vmtest ARCH=$VM_ARCH builds it"; return; }
 	done
-	if ! vmlinuz=$("$VM/fetch-kernel.sh" "$OUT" 2>"$WORK/fetch.err"); then
+	if ! vmlinuz=$("$VM/fetch-kernel.sh" "$OUT" "$VM_ARCH" 2>"$WORK/fetch.err"); then
 		fail "vm $k: kernel" "$(cat "$WORK/fetch.err")"
+		return
+	fi
+	if ! BUSYBOX=$("$VM/fetch-busybox.sh" "$OUT" "$VM_ARCH" 2>"$WORK/fetch.err"); then
+		fail "vm $k: busybox" "$(cat "$WORK/fetch.err")"
 		return
 	fi
 	# shellcheck disable=SC2046
@@ -90,8 +113,8 @@ vm_run() {
 	"$VM/check.sh" "$log" "$expect" "vm $k" || FAILED=1
 }
 
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "no qemu-system-x86_64 (tests/install-deps.sh installs it): kernel matrix skipped"
+if ! command -v "$QEMU" >/dev/null; then
+	echo "no $QEMU (tests/install-deps.sh installs it): kernel matrix skipped"
 	exit 0
 fi
 host_run

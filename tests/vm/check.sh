@@ -18,7 +18,8 @@ fail() {
 }
 
 # the marker lines (the first one may follow QEMU's terminal reset on the same line)
-grep -ao '\(VMTEST:\|VMSCEN\|VMOUT\|VMLOG\) .*' "$LOG" >"$W/markers"
+grep -ao '\(VMTEST:\|VMSCEN\|VMOUT\|VMLOG\|VMCTX\) .*' "$LOG" >"$W/markers"
+sed -n 's/^VMCTX //p' "$W/markers" >"$W/context"
 sed -n 's/^VMOUT \([a-z_]*\) \([a-z]*\) /\1 \2 /p' "$W/markers" | while read -r fam mode json; do
 	echo "$json" >>"$W/$fam.$mode"
 done
@@ -26,6 +27,7 @@ done
 kernel=$(sed -n 's/^VMTEST: kernel //p' "$W/markers" | head -1)
 if [ -n "$kernel" ]; then pass "kernel $kernel booted and ran the scenarios"; else
 	fail "kernel" "no 'VMTEST: kernel' line in $LOG"; exit 1; fi
+sed -n 's/^VMTEST: init at \(.*\)/  the kernel booted to \/init in \1 (guest clock)/p' "$W/markers" | head -1
 # the mechanism chosen per hook, as rsttrace -v logs it
 grep '^VMLOG [a-z_]* events rsttrace: \(kernel\|hook\) ' "$W/markers" | sed 's/^VMLOG \([a-z_]*\) events rsttrace: \(hook \)*/  \1: /'
 
@@ -96,6 +98,52 @@ check_family() {
 	done
 }
 
+# the busy user-mode loops test (tests/vm/context.sh), when the expectation file says `context`
+check_context() {
+	local spin ran ok p nr pc
+	grep -q '^VMTEST: context done' "$W/markers" || { fail "context" "the test did not finish"; return; }
+	rc=$(sed -n 's/^VMTEST: context rsttrace exit=//p' "$W/markers")
+	if [ "$rc" = 0 ]; then pass "context: rsttrace exits 0"; else fail "context: rsttrace exits 0" "exit ${rc:-?}"; fi
+	ran=$(grep -c '^VMTEST: context scen [a-z]* rc=' "$W/markers")
+	ok=$(grep -c '^VMTEST: context scen [a-z]* rc=0$' "$W/markers")
+	if [ "$ran" = 30 ] && [ "$ok" = 30 ]; then pass "context: 30 scenarios ran beside the spinners"; else
+		fail "context: 30 scenarios ran beside the spinners" "$ok of $ran exited 0"; fi
+	spin=$(sed -n 's/^VMTEST: context spinners //p' "$W/markers" | xargs | tr ' ' ',')
+	if [ -z "$spin" ]; then fail "context: spinners" "none started"; return; fi
+	jq_check "context: events were reported" "$W/context" '[.[] | select(.type == "event")] | length > 100'
+	jq_check "context: no event is owned by a spinner" "$W/context" \
+		"all(.[] | select(.type == \"event\"); (.pid as \$p | [$spin] | index(\$p)) == null)"
+	jq_check "context: no event names a spinner as its trigger" "$W/context" \
+		"all(.[] | select(.type == \"event\"); (.trigger_pid as \$p | [$spin] | index(\$p)) == null)"
+	jq_check "context: only scenario processes own events" "$W/context" \
+		'all(.[] | select(.type == "event"); .comm == null or (.comm | startswith("rt_")))'
+	# /proc/PID/syscall: "NR SP PC" from the task's saved registers (syscallno; -1: none)
+	for p in ${spin//,/ }; do
+		read -r nr _ pc < <(sed -n "s/^VMTEST: context syscall spin $p //p" "$W/markers")
+		if [ "$nr" = -1 ] && [ -n "$pc" ] && (( pc < 0x1000000000000 )); then
+			pass "context: spinner $p stopped in user mode: its saved registers say no system call, user pc ($pc)"
+		else
+			fail "context: spinner $p stopped in user mode: saved syscallno -1, user pc" "/proc/$p/syscall: ${nr:-?} ${pc:-?}"
+		fi
+	done
+	# bpf/arch.h's rule in BPF on the ticks (tests/vm/regs.c): a spinner is always interrupted
+	# in user mode; dd, reading /dev/zero, is mostly in its system call
+	local su sk yu yk
+	read -r su sk yu yk < <(sed -n 's/^VMTEST: context regs spin user=\([0-9]*\) kernel=\([0-9]*\) sys user=\([0-9]*\) kernel=\([0-9]*\)$/\1 \2 \3 \4/p' "$W/markers")
+	if [ -n "$su" ] && [ "$su" -gt 0 ] && [ "$sk" = 0 ]; then
+		pass "context: BPF on the ticks: the spinner was interrupted in user mode every time ($su)"
+	else fail "context: BPF on the ticks: the spinner interrupted in user mode every time" \
+		"$(grep '^VMTEST: context regs' "$W/markers" || echo 'no regs line')"; fi
+	if [ -n "$yk" ] && [ "$yk" -gt "$yu" ]; then
+		pass "context: BPF on the ticks: dd mostly in its system call ($yk of $((yu + yk)))"
+	else fail "context: BPF on the ticks: dd mostly in its system call" \
+		"$(grep '^VMTEST: context regs' "$W/markers" || echo 'no regs line')"; fi
+	read -r p nr _ < <(sed -n "s/^VMTEST: context syscall sleep //p" "$W/markers")
+	if [ -n "$nr" ] && [ "$nr" -ge 0 ] 2>/dev/null; then
+		pass "context: a process asleep in a system call shows its number ($nr)"
+	else fail "context: a process asleep in a system call shows its number" "/proc/${p:-?}/syscall: ${nr:-?}"; fi
+}
+
 # expect_line FAMILY WHAT ARGS...: one line of the expectation file, for one family
 expect_line() {
 	local fam=$1 what=$2 s kind code a b
@@ -129,8 +177,9 @@ FAMILIES=$(sed -n 's/^families //p' "$EXPECT")
 for fam in $FAMILIES; do
 	check_family "$fam"
 done
+grep -q '^context$' "$EXPECT" && check_context
 while read -r what fam rest; do
-	case $what in '' | '#'* | families) continue ;; esac
+	case $what in '' | '#'* | families | context) continue ;; esac
 	for f in $FAMILIES; do
 		# shellcheck disable=SC2086
 		[ "$fam" = "*" ] || [ "$fam" = "$f" ] && expect_line "$f" "$what" $rest
