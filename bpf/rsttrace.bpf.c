@@ -337,8 +337,13 @@ static __always_inline __u8 run_context(void *ctx, __u32 *flags)
 	__u64 base = (__u64)t->stack, sp = 0, p = (__u64)ctx;
 
 	bpf_probe_read_kernel(&sp, sizeof(sp), &p); /* pointer -> plain scalar */
-	if (sp - base >= THREAD_SIZE)
+	if (sp - base >= THREAD_SIZE) {
+		/* arm64 runs even the softirqs of an interrupt from user mode on the irq stack:
+		 * current is then whatever process was interrupted, no trigger */
+		if (!(t->flags & PF_KTHREAD) && interrupted_in_user_mode(t))
+			*flags |= RT_F_CURRENT_UNRELATED;
 		return RT_CTX_IRQ;
+	}
 	if (t->flags & PF_KTHREAD) {
 		*flags |= RT_F_CURRENT_UNRELATED;
 		return RT_CTX_KTHREAD;
