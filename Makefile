@@ -71,7 +71,7 @@ all: $(BIN)
 $(OUTPUT) $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/rsttrace.bpf.o: bpf/rsttrace.bpf.c bpf/rsttrace.h bpf/arch.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/rsttrace.bpf.o: bpf/rsttrace.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(OUTPUT)/rsttrace.tmp.o
 	$(Q)$(BPFTOOL) gen object $@ $(OUTPUT)/rsttrace.tmp.o

@@ -3,10 +3,15 @@
  * rsttrace.bpf.c - the kernel side: small, fast, no policy.
  *
  * Every hook decodes its arguments into one rt_event (bpf/rsttrace.h) and hands it to user
- * space, which joins, explains and prints. What runs here on every send and receive of the
- * machine is: a protocol check, the port filter, the pid/comm filter, and owner learning that
- * is a single map lookup once a socket is known. Ground truth for every rule below:
- * notes/kernel-events.md.
+ * space, which joins, explains and prints. What runs on every send and receive of the machine
+ * is: the socket's first cache line (family, state, ports) against the socket filters, the
+ * pid/comm filter, and one look at the socket's owner slot. Why each rule holds: docs/kernel.md.
+ *
+ * The object is this file and the headers it includes, one concern each, in this order:
+ * rules.h (the rules user space shares), arch.h, output.h (ring buffer, counters, shedding),
+ * context.h (who is running), sock.h (reading sockets), filters.h, owners.h (the owner
+ * table), quiet.h (holding healthy connections' records), learn.h (learning owners),
+ * follow.h (what filters keep for causes). This file holds the hooks.
  *
  * Each hook has variants per mechanism (tp_btf, raw_tp, fentry/fexit, kprobe); user/probes.c
  * enables one per hook. The logic lives in one __always_inline function per hook taking a
@@ -20,274 +25,30 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "rsttrace.h"
+#include "rules.h"
 #include "arch.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define AF_INET 2
+
 #define AF_INET6 10
+
 #define IPPROTO_TCP 6
+
 #define SIGPIPE 13
-#define EAGAIN 11
+
 #define PF_EXITING 0x00000004
+
 #define PF_KTHREAD 0x00200000
 
-/* Set by user space between open and load (user/bpf_config.c). */
-const volatile bool filter_ports_on;
-const volatile __u8 filter_port_bitmap[RT_PORT_BITMAP_BYTES];
-/* up to RT_PORT_LIST ports are also listed: compared directly, no cache line of the 8 KiB
- * bitmap to fetch for every socket outside the filter */
-const volatile __u32 filter_nlisted;
-const volatile __u16 filter_port_list[RT_PORT_LIST];
-const volatile __u32 filter_npids;
-const volatile __u32 filter_pids[RT_MAX_PIDS];
-const volatile bool filter_comm_on;
-const volatile char filter_comm[RT_COMM_LEN];
-/* --netns: the network namespace's inode; --cgroup: a cgroup v2 id and its level (depth) */
-const volatile bool filter_netns_on;
-const volatile __u32 filter_netns;
-const volatile bool filter_cgroup_on;
-const volatile __u64 filter_cgroup_id;
-const volatile __u32 filter_cgroup_level;
 /* The reset reason is an extra hook argument since 6.10; reading it where it does not exist
  * is refused by the verifier, so user space says from the kernel's BTF whether it is there. */
 const volatile bool send_reset_has_reason;
+
 const volatile bool v4_send_reset_has_reason;
+
 const volatile bool active_reset_has_reason;
-/* Hold a healthy connection's lifecycle records in the kernel (see report()): set for the
- * timeline output without filters or recording, where only connections with an incident are
- * printed. */
-const volatile bool quiet_healthy;
-
-/* 2 MiB: 16k records, 50 ms of a two-process reset storm; the reader is woken only once a
- * quarter of it is filled (it polls every 100 ms anyway), so a storm costs a wakeup per
- * few thousand records instead of one per record. User space maps it twice: 4 MiB of RSS. */
-#define RINGBUF_BYTES (2 << 20)
-#define WAKEUP_BYTES (RINGBUF_BYTES / 4)
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, RINGBUF_BYTES);
-} events SEC(".maps");
-
-/* enum rt_counter, per CPU: every record lost or shed is counted, never silent */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, RT_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-static __always_inline void count(__u32 counter)
-{
-	__u64 *n = bpf_map_lookup_elem(&counters, &counter);
-
-	if (n)
-		(*n)++;
-}
-
-/* A lifecycle record held in quiet mode: what differs from the incident's record that
- * sends it (the socket, its tuple and owner are the same). */
-struct held {
-	__u64 ts_ns;
-	struct rt_task current;
-	__u8 kind, state, old_state, ctx;
-	__u16 flags;               /* RT_F_* (all below bit 16) */
-	__u8 owner_by;             /* how its owner was known then (later: the entry's) */
-	__s32 ret;                 /* a write's bytes */
-};
-
-/* connect or accept, peer's FIN, a write after it, close, destroy: a healthy lifecycle */
-#define HELD_MAX 5
-
-/*
- * One slot of the owner table. A socket's slot is claimed at its first event in its owner's
- * syscall (owners are learnt in process context only: softirq's current is the peer, not the
- * owner) or at its accept, and retired at its destroy; a retired slot keeps answering for its
- * cookie until a newer socket claims it: a socket that sent the first FIN lives on as a
- * timewait sock with the same cookie, which may answer a late segment with a reset (a proxy's
- * kernel resetting its upstream's late write), and that timeline needs what quiet mode held.
- */
-struct owner {
-	__u64 cookie;              /* the socket this slot is about; 0: free (first: cmpxchg) */
-	__u8 retired;              /* its full socket is gone: the slot may be claimed again */
-	__u8 matched;              /* its ports passed the port filter (its tuple may be zeroed later) */
-	__u8 loud;                 /* quiet mode: had an incident, its records go out at once */
-	__u8 nheld;
-	__u8 family;               /* of the fullest tuple seen, for held records */
-	__u8 closed_first;         /* this end sent the first FIN: a timewait sock may follow */
-	struct rt_task task;       /* pid 0: not known yet (an accepted socket no process touched) */
-	struct rt_tuple tuple;
-	struct held held[HELD_MAX];
-};
-
-/*
- * The owner table: an array whose slots a socket cookie indexes directly, two candidates per
- * cookie (its low bits, and a hash of it), so that finding a socket's owner is one or two
- * cache lines, and claiming or retiring a slot is a compare-and-swap or a store: no hash
- * walk, no lock, no allocation, no eviction (a hash map's were most of the cost of a short
- * connection). Cookies come in sequence, so a slot is claimed again about OWNER_SLOTS
- * sockets later: that is also the window in which a timewait sock still finds its owner.
- * Where both slots hold live sockets (many long-lived ones), the owner goes to the socket's
- * own storage instead (sk_owner), counted (RT_CNT_OWNERS_FULL). 64k slots of 304 bytes:
- * 19 MiB of kernel memory.
- */
-#define OWNER_SLOTS (1u << 16)
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, OWNER_SLOTS);
-	__type(key, __u32);
-	__type(value, struct owner);
-} owners SEC(".maps");
-
-static __always_inline struct owner *owner_slot(__u64 cookie, int which)
-{
-	__u32 i = which ? (__u32)((cookie * 0x9E3779B97F4A7C15ull) >> 32) : (__u32)cookie;
-
-	i &= OWNER_SLOTS - 1;
-	return bpf_map_lookup_elem(&owners, &i);
-}
-
-/* the socket's slot, live or retired; NULL: none */
-static __always_inline struct owner *owner_find(__u64 cookie)
-{
-	struct owner *o;
-
-	if (!cookie)
-		return NULL;
-	o = owner_slot(cookie, 0);
-	if (o && o->cookie == cookie)
-		return o;
-	o = owner_slot(cookie, 1);
-	return o && o->cookie == cookie ? o : NULL;
-}
-
-/* Take slot o for cookie if it is free, retired, or only marks an accepted socket no process
- * has touched (a hint: that socket, still queued some 64k sockets later, loses its accept
- * record, and a socket outside the filters that is never looked at again leaks nothing).
- * Another CPU may take it first: for this same socket (then it is ours all the same) or for
- * another. */
-static __always_inline struct owner *owner_take(struct owner *o, __u64 cookie)
-{
-	__u64 old = o->cookie, prev;
-
-	if (old == cookie)
-		return o;
-	if (old && !o->retired && o->task.pid)
-		return NULL;
-	prev = __sync_val_compare_and_swap(&o->cookie, old, cookie);
-	if (prev != old)
-		return prev == cookie ? o : NULL;
-	o->retired = 0;
-	o->matched = 0;
-	o->loud = 0;
-	o->nheld = 0;
-	o->family = 0;
-	o->closed_first = 0;
-	o->task.pid = 0;
-	__builtin_memset(&o->tuple, 0, sizeof(o->tuple));
-	return o;
-}
-
-/* a slot for a socket that has none (owner_find() said so); NULL when both of its slots hold
- * live sockets (counted) */
-static __always_inline struct owner *owner_claim(__u64 cookie)
-{
-	struct owner *o = owner_slot(cookie, 0);
-
-	if (o && (o = owner_take(o, cookie)))
-		return o;
-	o = owner_slot(cookie, 1);
-	if (o && (o = owner_take(o, cookie)))
-		return o;
-	count(RT_CNT_OWNERS_FULL);
-	return NULL;
-}
-
-/* The last owner of each 4-tuple, for a reset answered after the socket is gone (no socket
- * at all) and for the hooks that cannot read cookies: a direct-mapped table (slot: a hash of
- * the tuple, rt_tuple_slot(); the tuple is kept to check a hit), written when a socket is
- * retired (at learn where there is no cookie). A newer tuple on the same slot replaces an
- * older one: bounded, no lock, no eviction work. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, RT_TUPLE_SLOTS);
-	__type(key, __u32);
-	__type(value, struct rt_tuple_owner);
-} owner_by_tuple SEC(".maps");
-
-/* The owner of a socket that found the owner table full, stored in the socket itself
- * (tp_btf/fentry only; freed with the socket). */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct rt_task);
-} sk_owner SEC(".maps");
-
-/* Under a socket filter: the processes that own a wanted socket. Their other connections are
- * still followed, flagged RT_F_CAUSE, because losing one of them (a client that went away)
- * is what makes a proxy close the wanted one (a filter must not hide the cause). Direct-mapped
- * by pid (a slot holds the pid it is about): one cache line a look, bounded; two followed
- * processes whose pids share a slot take turns. Nothing is looked up until some process is
- * followed (followed_any): a filter that matches nothing costs other sockets nothing here. */
-#define FOLLOWED_SLOTS 32768
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FOLLOWED_SLOTS);
-	__type(key, __u32);
-	__type(value, __u32);
-} followed SEC(".maps");
-
-bool followed_any;
-
-static __always_inline bool pid_followed(__u32 pid)
-{
-	__u32 slot = pid & (FOLLOWED_SLOTS - 1);
-	__u32 *v;
-
-	if (!followed_any)
-		return false;
-	v = bpf_map_lookup_elem(&followed, &slot);
-	return v && *v == pid;
-}
-
-static __always_inline void pid_follow(__u32 pid)
-{
-	__u32 slot = pid & (FOLLOWED_SLOTS - 1);
-	__u32 *v = bpf_map_lookup_elem(&followed, &slot);
-
-	if (!v)
-		return;
-	*v = pid;
-	if (!followed_any)
-		followed_any = true;
-}
-
-/* Under a port filter: peers' FINs on sockets whose owner was not known then (see
- * remember_fin). LRU: bounded, the oldest forgotten first. */
-struct fin {
-	__u64 ts_ns;
-	struct rt_task trigger;    /* the task whose syscall ran it; pid 0: none */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct fin);
-} fin_seen SEC(".maps");
-
-/* tgids that had a TCP write fail or an error pending: only their SIGPIPEs are TCP's. The
- * value keeps RT_F_CAUSE: the SIGPIPE of a write outside the filter is a cause only too. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u32);
-} sigpipe_armed SEC(".maps");
 
 /* kprobe fallback for tcp_sendmsg/tcp_recvmsg: the sock at entry, by thread (LRU: an entry
  * whose kretprobe was missed must not stay forever) */
@@ -301,729 +62,17 @@ struct {
 /* Read a field directly (BTF pointer) or through bpf_probe_read_kernel (plain address). */
 #define RD(btf, p, ...) ((btf) ? (p)->__VA_ARGS__ : BPF_CORE_READ(p, __VA_ARGS__))
 
-/* ------------------------------------------------------------------------------------ */
-/* context and tasks                                                                      */
-
-/*
- * Interrupted in user mode: an interrupt that arrives while a process runs in user mode is
- * handled, softirqs at its exit included, on that process's own stack (x86: irq exit runs on
- * the interrupted stack when it came from user mode), so a stack test takes it for process
- * context. The process's saved registers tell: user mode, and no system call (the entry code
- * sets orig_ax to -1 for interrupts and exceptions). One process-context path shares that
- * picture: a process killed by a signal in user mode closes its sockets on its way out, in
- * do_exit, with PF_EXITING set; an interrupt cannot come from user mode then.
- */
-static __always_inline bool interrupted_in_user_mode(struct task_struct *t)
-{
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-
-	return regs && regs_interrupted_user_mode(regs) && !(t->flags & PF_EXITING);
-}
-
-/*
- * Is this running in process context? `current` is only the socket's owner there.
- * - softirq run from local_bh_enable() in a syscall (loopback transmit) is on the per-CPU
- *   irq stack (CONFIG_SOFTIRQ_ON_OWN_STACK): compare the address of ctx, which the
- *   tracepoint/trampoline built on the traced context's stack, with current's task stack
- *   (not a BPF local's address: since 6.13 BPF may run on a private stack). There current is
- *   the process whose transmit caused the event: a meaningful trigger.
- * - on the task stack, an interrupt from user mode (above): current is any process at all.
- * The __preempt_count ksym would answer both but does not resolve without KALLSYMS_ALL;
- * softirq_entry/exit hooks keeping a flag would too, at two programs per softirq.
- */
-static __always_inline __u8 run_context(void *ctx, __u32 *flags)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 base = (__u64)t->stack, sp = 0, p = (__u64)ctx;
-
-	bpf_probe_read_kernel(&sp, sizeof(sp), &p); /* pointer -> plain scalar */
-	if (sp - base >= THREAD_SIZE) {
-		/* arm64 runs even the softirqs of an interrupt from user mode on the irq stack:
-		 * current is then whatever process was interrupted, no trigger */
-		if (!(t->flags & PF_KTHREAD) && interrupted_in_user_mode(t))
-			*flags |= RT_F_CURRENT_UNRELATED;
-		return RT_CTX_IRQ;
-	}
-	if (t->flags & PF_KTHREAD) {
-		*flags |= RT_F_CURRENT_UNRELATED;
-		return RT_CTX_KTHREAD;
-	}
-	if (interrupted_in_user_mode(t)) {
-		*flags |= RT_F_CURRENT_UNRELATED;
-		return RT_CTX_IRQ;
-	}
-	return RT_CTX_TASK;
-}
-
-static __always_inline void current_task(struct rt_task *t)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-
-	t->pid = id >> 32;
-	t->tid = (__u32)id;
-	bpf_get_current_comm(t->comm, sizeof(t->comm));
-}
-
-static __always_inline bool pid_wanted(__u32 pid)
-{
-	for (int i = 0; i < RT_MAX_PIDS; i++) {
-		if (i >= filter_npids)
-			return false;
-		if (filter_pids[i] == pid)
-			return true;
-	}
-	return false;
-}
-
-static __always_inline bool comm_wanted(const char *comm)
-{
-	for (int i = 0; i < RT_COMM_LEN; i++) {
-		if (comm[i] != filter_comm[i])
-			return false;
-		if (!comm[i])
-			return true;
-	}
-	return true;
-}
-
-static __always_inline bool task_wanted(const struct rt_task *t)
-{
-	if (filter_npids && !pid_wanted(t->pid))
-		return false;
-	return !filter_comm_on || comm_wanted(t->comm);
-}
-
-static __always_inline bool task_filter_on(void)
-{
-	return filter_npids || filter_comm_on;
-}
-
-static __always_inline bool port_wanted(__u16 port)
-{
-	__u32 byte = port >> 3;
-
-	/* 6.1's verifier does not bound the result of a byte swap (bpf_ntohs: "R3 unbounded
-	 * memory access"); clang drops a plain mask as redundant, so hide the value from it */
-	barrier_var(byte);
-	return filter_port_bitmap[byte & (RT_PORT_BITMAP_BYTES - 1)] & (1 << (port & 7));
-}
-
-static __always_inline bool ports_listed(__u16 sport, __u16 dport)
-{
-	for (int i = 0; i < RT_PORT_LIST; i++) {
-		if (i >= filter_nlisted)
-			return false;
-		if (filter_port_list[i] == sport || filter_port_list[i] == dport)
-			return true;
-	}
-	return false;
-}
-
-static __always_inline bool ports_wanted(__u16 sport, __u16 dport)
-{
-	if (!filter_ports_on)
-		return true;
-	if (filter_nlisted)
-		return ports_listed(sport, dport);
-	return port_wanted(sport) || port_wanted(dport);
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* sockets                                                                                */
-
-static __always_inline void addr4(__u8 *dst, __be32 a)
-{
-	/* IPv4 as IPv4-mapped IPv6: ::ffff:a.b.c.d */
-	__builtin_memset(dst, 0, 10);
-	dst[10] = 0xff;
-	dst[11] = 0xff;
-	__builtin_memcpy(dst + 12, &a, 4);
-}
-
-/* This socket's local port. skc_num is zeroed by inet_put_port() when a full socket goes to
- * CLOSE (on 6.18 already when inet_sock_set_state reports the change); inet_sport survives
- * (the classic tracepoints use it) but lies outside struct sock, where direct BTF access is
- * refused, so it costs a probe read: paid only when skc_num is 0. Timewait and request
- * socks have no inet_sock. */
-static __always_inline __u16 sk_sport(const struct sock *sk, __u8 state, const bool btf)
-{
-	__u16 num = RD(btf, sk, __sk_common.skc_num);
-
-	if (num || state == RT_TCP_TIME_WAIT || state == RT_TCP_NEW_SYN_RECV)
-		return num;
-	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-}
-
-static __always_inline __u32 sk_netns(const struct sock *sk, const bool btf)
-{
-	if (btf)
-		return sk->__sk_common.skc_net.net->ns.inum;
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-}
-
-/* Addresses and netns: read only for events that passed the filters. */
-static __always_inline void sk_addrs(const struct sock *sk, struct rt_event *e, const bool btf)
-{
-	__u16 family = RD(btf, sk, __sk_common.skc_family);
-
-	if (family == AF_INET6) {
-		e->family = RT_FAMILY_IPV6;
-		if (btf) {
-			__builtin_memcpy(e->tuple.saddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
-			__builtin_memcpy(e->tuple.daddr, &sk->__sk_common.skc_v6_daddr, 16);
-		} else {
-			BPF_CORE_READ_INTO(&e->tuple.saddr, sk, __sk_common.skc_v6_rcv_saddr);
-			BPF_CORE_READ_INTO(&e->tuple.daddr, sk, __sk_common.skc_v6_daddr);
-		}
-	} else {
-		e->family = RT_FAMILY_IPV4;
-		addr4(e->tuple.saddr, RD(btf, sk, __sk_common.skc_rcv_saddr));
-		addr4(e->tuple.daddr, RD(btf, sk, __sk_common.skc_daddr));
-	}
-	e->tuple.netns = sk_netns(sk, btf);
-}
-
-/* SO_LINGER {1, 0}: close() then aborts with an RST whose reason reads TCP_STATE (it goes
- * through tcp_disconnect), so the linger setting is what tells a deliberate abort apart. */
-static __always_inline bool sk_linger0(const struct sock *sk, const bool btf)
-{
-	unsigned long flags = RD(btf, sk, __sk_common.skc_flags);
-	int bit = bpf_core_enum_value(enum sock_flags, SOCK_LINGER);
-
-	return (flags & (1UL << bit)) && RD(btf, sk, sk_lingertime) == 0;
-}
-
-/* Cheap part of a socket: is it TCP over IP, its state and ports. False: not ours. */
-static __always_inline bool sk_basics(const struct sock *sk, struct rt_event *e, const bool btf)
-{
-	__u16 family = RD(btf, sk, __sk_common.skc_family);
-
-	if (family != AF_INET && family != AF_INET6)
-		return false;
-	e->state = RD(btf, sk, __sk_common.skc_state);
-	e->tuple.sport = sk_sport(sk, e->state, btf);
-	e->tuple.dport = bpf_ntohs(RD(btf, sk, __sk_common.skc_dport));
-	return true;
-}
-
-static __always_inline bool sk_is_tcp(const struct sock *sk, const bool btf)
-{
-	return RD(btf, sk, sk_protocol) == IPPROTO_TCP && RD(btf, sk, sk_type) == 1 /* STREAM */;
-}
-
-/* The cookie is generated at the first event of every tracked socket so that the timewait
- * sock that replaces an orphan inherits it (notes §3). raw_tp and kprobe programs may not
- * call the helper: they read a cookie someone else generated, or 0. */
-static __always_inline __u64 sk_cookie(const struct sock *sk, const bool btf)
-{
-	if (btf)
-		return bpf_get_socket_cookie((void *)sk);
-	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-}
-
-/* Before 6.1 (commit 7f203bc89eb6) a cgroup kept its ancestors' ids, not pointers. */
-struct cgroup___ids {
-	int level;
-	u64 ancestor_ids[];
-} __attribute__((preserve_access_index));
-
-/* Before 5.15 (commit 8520e224f547) sock_cgroup_data was a u64: the cgroup pointer when
- * its low bit (is_data: cgroup v1 net_cls/net_prio values in use instead) is clear. */
-struct sock_cgroup_data___val {
-	u64 val;
-} __attribute__((preserve_access_index));
-
-/* The cgroup v2 a full socket was created in (an accepted one inherits its listener's): set
- * once in process context, so it holds in softirq too, where current is someone else. */
-static __always_inline struct cgroup *sk_cgroup(const struct sock *sk)
-{
-	struct sock_cgroup_data___val *old = (void *)&sk->sk_cgrp_data;
-	u64 val;
-
-	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
-		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
-	val = BPF_CORE_READ(old, val);
-	return val & 1 ? NULL : (struct cgroup *)val;
-}
-
-/* --cgroup: the socket's cgroup is the one given or below it: its ancestor at the given
- * level is the one given. Costs five probe reads, only under --cgroup. */
-static __always_inline bool sk_cgroup_wanted(const struct sock *sk)
-{
-	struct cgroup *cg = sk_cgroup(sk), *anc = NULL;
-	__u32 lvl = filter_cgroup_level;
-	__u64 id = 0;
-
-	if (!cg || BPF_CORE_READ(cg, level) < (int)lvl)
-		return false;
-	if (bpf_core_field_exists(cg->ancestors)) {
-		__u64 off = bpf_core_field_offset(struct cgroup, ancestors);
-
-		bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg + off + lvl * sizeof(anc));
-		id = anc ? BPF_CORE_READ(anc, kn, id) : 0;
-	} else {
-		__u64 off = bpf_core_field_offset(struct cgroup___ids, ancestor_ids);
-
-		bpf_probe_read_kernel(&id, sizeof(id), (void *)cg + off + lvl * sizeof(id));
-	}
-	return id == filter_cgroup_id;
-}
-
-static __always_inline bool sk_filter_on(void)
-{
-	return filter_ports_on || filter_netns_on || filter_cgroup_on;
-}
-
-/*
- * The socket filters (-P, --netns, --cgroup): does this socket match all of them? netns: the
- * packet's when the tuple came from one (pass it), else the socket's (pass 0). A timewait or
- * request sock has no cgroup, nor has a reset without a socket: not wanted here, and
- * filter_scope() then asks whether the full socket was.
- */
-static __always_inline bool sk_wanted(const struct sock *sk, __u16 sport, __u16 dport,
-				      __u32 netns, __u8 state, const bool btf)
-{
-	if (!ports_wanted(sport, dport))
-		return false;
-	if (filter_netns_on) {
-		if (!netns && sk)
-			netns = sk_netns(sk, btf);
-		if (netns != filter_netns)
-			return false;
-	}
-	if (filter_cgroup_on)
-		return sk && state != RT_TCP_TIME_WAIT && state != RT_TCP_NEW_SYN_RECV &&
-		       sk_cgroup_wanted(sk);
-	return true;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* owners                                                                                 */
-
-static __always_inline struct rt_task *sk_stored_owner(const struct sock *sk, const bool btf)
-{
-	return btf && sk ? bpf_sk_storage_get(&sk_owner, (struct sock *)sk, 0, 0) : NULL;
-}
-
-
-static __always_inline bool tuple_equal(const struct rt_tuple *a, const struct rt_tuple *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-
-	for (int i = 0; i < sizeof(*a) / 4; i++)
-		if (x[i] != y[i])
-			return false;
-	return true;
-}
-
-/* the last owner of this tuple, if its slot still holds it */
-static __always_inline bool tuple_owner_get(const struct rt_tuple *t, struct rt_task *out)
-{
-	__u32 slot = rt_tuple_slot(t);
-	struct rt_tuple_owner *v = bpf_map_lookup_elem(&owner_by_tuple, &slot);
-
-	if (!v || !v->task.pid || !tuple_equal(&v->tuple, t))
-		return false;
-	*out = v->task;
-	return true;
-}
-
-static __always_inline void tuple_owner_put(const struct rt_tuple *t, const struct rt_task *task)
-{
-	__u32 slot = rt_tuple_slot(t);
-	struct rt_tuple_owner *v = bpf_map_lookup_elem(&owner_by_tuple, &slot);
-
-	if (!v)
-		return;
-	v->tuple = *t;
-	v->task = *task;
-}
-
-/* The owner into e; *entry: the socket's owner entry when there is one (report() uses it) */
-static __always_inline bool owner_lookup(struct rt_event *e, const struct rt_task *stored,
-					 struct owner **entry)
-{
-	struct owner *o;
-
-	if (e->cookie) {
-		o = owner_find(e->cookie);
-		*entry = o;
-		if (o && o->task.pid) {
-			e->owner = o->task;
-			e->owner_by = RT_OWNER_COOKIE;
-			return true;
-		}
-	}
-	if (stored) {
-		e->owner = *stored;
-		e->owner_by = RT_OWNER_COOKIE;
-		return true;
-	}
-	if (!tuple_owner_get(&e->tuple, &e->owner))
-		return false;
-	e->owner_by = RT_OWNER_TUPLE;
-	return true;
-}
-
-static __always_inline bool is_incident(__u8 kind)
-{
-	return kind == RT_RST_SENT || kind == RT_RST_RECV || kind == RT_ERROR_PENDING ||
-	       kind == RT_WRITE_ERROR || kind == RT_READ_ERROR;
-}
-
-/* Past half the ring (a storm the reader cannot keep up with), lifecycle records are shed,
- * counted by kind, so that the other half stays for resets, errors and SIGPIPEs. */
-#define SHED_BYTES (RINGBUF_BYTES / 2)
-
-static __always_inline void emit(struct rt_event *e)
-{
-	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 wake = queued >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-
-	if (queued >= SHED_BYTES && !is_incident(e->kind) && e->kind != RT_SIGPIPE) {
-		if (e->kind < RT_KIND_MAX)
-			count(RT_CNT_SHED + e->kind);
-		return;
-	}
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), wake))
-		count(RT_CNT_LOST);
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* quiet mode: a healthy connection's records stay in the kernel                          */
-
-static __always_inline bool tuple_complete(const struct rt_tuple *t)
-{
-	return t->sport && t->dport;
-}
-
-/* what a held record keeps of e, and back (the owner itself is the entry's, see flush_held) */
-static __always_inline void held_from(struct held *h, const struct rt_event *e)
-{
-	h->ts_ns = e->ts_ns;
-	h->current = e->current;
-	h->kind = e->kind;
-	h->state = e->state;
-	h->old_state = e->old_state;
-	h->ctx = e->ctx;
-	h->flags = e->flags;
-	h->owner_by = e->owner_by;
-	h->ret = e->ret;
-}
-
-static __always_inline void held_into(struct rt_event *e, const struct held *h)
-{
-	e->ts_ns = h->ts_ns;
-	e->current = h->current;
-	e->kind = h->kind;
-	e->state = h->state;
-	e->old_state = h->old_state;
-	e->ctx = h->ctx;
-	e->flags = h->flags;
-	e->owner_by = h->owner_by;
-	e->ret = h->ret;
-}
-
-/* Send the socket's held records, each rebuilt from the incident's record e (same socket,
- * tuple and owner), in place to keep the stack small; e is restored after. */
-static __always_inline void flush_held(struct owner *o, struct rt_event *e)
-{
-	struct held saved;
-	struct rt_task owner = e->owner;
-	__u16 reason = e->reason;
-
-	held_from(&saved, e);
-	/* the kernel zeroes a tuple on a linger close or a failed connect: the held one is the
-	 * same socket's */
-	if (!tuple_complete(&e->tuple) && tuple_complete(&o->tuple)) {
-		e->tuple = o->tuple;
-		e->family = o->family;
-	}
-	for (int i = 0; i < HELD_MAX; i++) {
-		struct held *h = &o->held[i];
-
-		if (i >= o->nheld)
-			break;
-		held_into(e, h);
-		e->reason = RT_REASON_NONE;
-		e->owner = h->owner_by == RT_OWNER_CURRENT ? h->current : o->task;
-		emit(e);
-	}
-	o->nheld = 0;
-	held_into(e, &saved);
-	e->reason = reason;
-	e->owner = owner;
-}
-
-/* Keep e in the socket's owner entry; false when it is full (then it must go out). */
-static __always_inline bool hold(struct owner *o, const struct rt_event *e)
-{
-	__u8 n = o->nheld;
-
-	if (n >= HELD_MAX)
-		return false;
-	held_from(&o->held[n], e);
-	o->nheld = n + 1;
-	if (tuple_complete(&e->tuple) && !tuple_complete(&o->tuple)) {
-		o->tuple = e->tuple;
-		o->family = e->family;
-	}
-	return true;
-}
-
-/* What cause linking needs at once (user/causes.c): the loss of a connection this end did
- * not open (a client that went away), the close of one it did not accept (an upstream). */
-static __always_inline bool needs_quiet_copy(__u8 kind, __u8 opened)
-{
-	return (kind == RT_PEER_FIN && opened != RT_CONNECT) ||
-	       (kind == RT_CLOSE && opened != RT_ACCEPT);
-}
-
-/*
- * Every socket record goes out through here. In quiet mode a socket's lifecycle records
- * (connect, accept, peer's FIN, write, close, destroy) are held in its owner entry, which
- * exists anyway, until it has an incident: then they go out before it, and every later one
- * at once (loud). A connection that ends well costs no record, only the copies cause linking
- * needs. Where the entry is missing or full, records go out at once: never lost. o: the
- * socket's owner entry if the caller has it, else NULL (looked up here).
- */
-static __always_inline void report_in(struct rt_event *e, struct owner *o)
-{
-	__u8 opened;
-
-	if (!quiet_healthy || !e->cookie)
-		goto out;
-	if (!o)
-		o = owner_find(e->cookie);
-	if (!o || o->loud)
-		goto out;
-	opened = o->nheld ? o->held[0].kind : 0;
-	if (!is_incident(e->kind) && hold(o, e)) {
-		if (needs_quiet_copy(e->kind, opened)) {
-			e->flags |= RT_F_QUIET;
-			emit(e);
-			e->flags &= ~RT_F_QUIET;
-		}
-		return;
-	}
-	flush_held(o, e);
-	o->loud = 1;
-out:
-	emit(e);
-}
-
-static __always_inline void report(struct rt_event *e)
-{
-	report_in(e, NULL);
-}
-
-/* when, and who was running */
-static __always_inline void stamp(struct rt_event *e)
-{
-	e->ts_ns = bpf_ktime_get_ns();
-	current_task(&e->current);
-}
-
-/* The same without the comm, for a state change in its owner's syscall: the owner's slot has
- * the comm when current is its owner (the common case), so it is fetched only when not
- * (owner_learn(); an empty comm means "not fetched yet"). */
-static __always_inline void stamp_ids(struct rt_event *e)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-
-	e->ts_ns = bpf_ktime_get_ns();
-	e->current.pid = id >> 32;
-	e->current.tid = (__u32)id;
-}
-
-static __always_inline void fill_current(struct rt_event *e, void *ctx)
-{
-	e->ctx = run_context(ctx, &e->flags);
-	stamp(e);
-}
-
-/* process context only: current owns sk. Where the owner table had no room for it. */
-static __always_inline void store_owner(const struct sock *sk, const struct rt_task *t,
-					const bool btf)
-{
-	struct rt_task *s;
-
-	if (!btf)
-		return;
-	s = bpf_sk_storage_get(&sk_owner, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (s)
-		*s = *t;
-}
-
-/*
- * Process context: current is the owner. Known socket and same process: one look, done.
- * Otherwise remember it in its slot (in place: the slot keeps what quiet mode holds), and if
- * it was an accepted socket nobody had touched yet (a slot without an owner), this is where
- * its process took it: report the accept (when it is wanted).
- */
-static __always_inline struct owner *owner_learn(const struct sock *sk, struct rt_event *e,
-						  bool wanted, const bool btf)
-{
-	__u8 matched = !(e->flags & RT_F_CAUSE);
-	struct owner *o = owner_find(e->cookie);
-	struct rt_task *stored;
-	bool accepted;
-
-	if (o && o->task.pid == e->current.pid) {
-		if (!e->current.comm[0])
-			__builtin_memcpy(e->current.comm, o->task.comm, RT_COMM_LEN);
-		goto known;
-	}
-	stored = o ? NULL : sk_stored_owner(sk, btf); /* where the table had no slot */
-	if (stored && stored->pid == e->current.pid) {
-		if (!e->current.comm[0])
-			__builtin_memcpy(e->current.comm, stored->comm, RT_COMM_LEN);
-		goto known;
-	}
-	if (!e->current.comm[0])
-		bpf_get_current_comm(e->current.comm, sizeof(e->current.comm));
-	accepted = o && !o->task.pid;
-	if (matched && sk_filter_on())
-		pid_follow(e->current.pid);
-	if (e->cookie && !o)
-		o = owner_claim(e->cookie);
-	if (o) {
-		o->task = e->current;
-		o->matched = matched;
-	}
-	sk_addrs(sk, e, btf);
-	/* without a cookie entry the tuple is the only key (connect() reports SYN_SENT before it
-	 * picks the local port: none yet); with one, the tuple is written when it is retired */
-	if (!o) {
-		if (e->tuple.dport && e->tuple.sport)
-			tuple_owner_put(&e->tuple, &e->current);
-		if (e->cookie)
-			store_owner(sk, &e->current, btf);
-	}
-	if (accepted && wanted) {
-		struct rt_event a = *e;
-
-		a.kind = RT_ACCEPT;
-		/* just before the event that revealed it (same time: it sorts first) */
-		a.ts_ns = e->ts_ns ? e->ts_ns : bpf_ktime_get_ns();
-		a.owner = e->current;
-		a.owner_by = RT_OWNER_CURRENT;
-		report_in(&a, o);
-	}
-known:
-	e->owner = e->current;
-	e->owner_by = RT_OWNER_CURRENT;
-	return o;
-}
-
-/* Events outside send/recv: the owner from the maps, or current when the event ran in the
- * owner's own syscall. Pass the pid/comm filter if the owner or the task that triggered it
- * (the peer, on loopback) is wanted. */
-static __always_inline bool owner_resolve(struct rt_event *e, bool current_owns,
-					  const struct rt_task *stored, struct owner **entry)
-{
-	bool found = true;
-
-	*entry = NULL;
-	if (current_owns) {
-		e->owner = e->current;
-		e->owner_by = RT_OWNER_CURRENT;
-	} else {
-		found = owner_lookup(e, stored, entry);
-	}
-	if (!task_filter_on())
-		return true;
-	if (found && task_wanted(&e->owner))
-		return true;
-	return !(e->flags & RT_F_CURRENT_UNRELATED) && e->current.pid && task_wanted(&e->current);
-}
-
-/*
- * The socket filters, for an event whose cookie is known: wanted when the socket matches
- * (sk_wanted) or matched before (the kernel zeroes the tuple on a linger close or a failed
- * connect; a timewait sock has no cgroup); a possible cause (flagged) when its owner owns a
- * wanted socket; else dropped. sk may be NULL (a reset without a socket).
- */
-static __always_inline bool filter_scope(struct rt_event *e, const struct sock *sk, const bool btf)
-{
-	struct owner *o;
-	__u32 pid;
-
-	if (!sk_filter_on() ||
-	    sk_wanted(sk, e->tuple.sport, e->tuple.dport, e->tuple.netns, e->state, btf))
-		return true;
-	o = owner_find(e->cookie);
-	if (!o || !o->task.pid)
-		return false;
-	if (o->matched)
-		return true;
-	pid = o->task.pid;
-	if (!pid_followed(pid))
-		return false;
-	e->flags |= RT_F_CAUSE;
-	return true;
-}
-
-/* Process context outside the port filter: followed only for a process that owns a wanted
- * socket (followed), and then flagged. */
-static __always_inline bool cause_pid(struct rt_event *e)
-{
-	if (!pid_followed(e->current.pid))
-		return false;
-	e->flags |= RT_F_CAUSE;
-	return true;
-}
-
-static __always_inline void sigpipe_arm(__u32 pid, __u32 flags)
-{
-	__u32 cause = flags & RT_F_CAUSE;
-
-	if (pid)
-		bpf_map_update_elem(&sigpipe_armed, &pid, &cause, BPF_ANY);
-}
+#include "output.h"
+#include "context.h"
+#include "sock.h"
+#include "filters.h"
+#include "owners.h"
+#include "quiet.h"
+#include "learn.h"
+#include "follow.h"
 
 /* ------------------------------------------------------------------------------------ */
 /* hooks                                                                                  */
-
-/* Read the RST's tuple from the segment it answers: RST src = segment dst. Needed for
- * NULL, timewait and listener socks (a listener's own tuple is useless, notes §1f). */
-static __always_inline bool skb_rst_tuple(const struct sk_buff *skb, struct rt_event *e)
-{
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 th_off = BPF_CORE_READ(skb, transport_header);
-	struct tcphdr th;
-	__u8 ver;
-
-	if (bpf_probe_read_kernel(&ver, 1, head + nh) ||
-	    bpf_probe_read_kernel(&th, sizeof(th), head + th_off))
-		return false;
-	ver >>= 4;
-	if (ver == 4) {
-		struct iphdr ih;
-
-		if (bpf_probe_read_kernel(&ih, sizeof(ih), head + nh))
-			return false;
-		e->family = RT_FAMILY_IPV4;
-		addr4(e->tuple.saddr, ih.daddr);
-		addr4(e->tuple.daddr, ih.saddr);
-	} else if (ver == 6) {
-		struct ipv6hdr ih;
-
-		if (bpf_probe_read_kernel(&ih, sizeof(ih), head + nh))
-			return false;
-		e->family = RT_FAMILY_IPV6;
-		__builtin_memcpy(e->tuple.saddr, &ih.daddr, 16);
-		__builtin_memcpy(e->tuple.daddr, &ih.saddr, 16);
-	} else {
-		return false;
-	}
-	e->tuple.sport = bpf_ntohs(th.dest);
-	e->tuple.dport = bpf_ntohs(th.source);
-	e->tuple.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-	e->flags |= RT_F_TUPLE_FROM_SKB;
-	return true;
-}
 
 static __always_inline int on_send_reset(void *ctx, const struct sock *sk,
 					 const struct sk_buff *skb, __u16 reason, const bool btf)
@@ -1074,7 +123,7 @@ static __always_inline void sk_event_report(void *ctx, const struct sock *sk, st
 	 * RST queued on the owned socket's backlog and processed by release_sock() (notes §2) */
 	if (!owner_resolve(e, e->ctx == RT_CTX_TASK, sk_stored_owner(sk, btf), &o))
 		return;
-	if (e->kind == RT_ERROR_PENDING && e->owner_by)
+	if (rt_kind_arms_sigpipe(e->kind, e->owner_by != RT_OWNER_NONE))
 		sigpipe_arm(e->owner.pid, e->flags);
 	report_in(e, o);
 }
@@ -1103,21 +152,6 @@ static __always_inline int on_error_report(void *ctx, const struct sock *sk, con
 		return 0;
 	err = RD(btf, sk, sk_err);
 	return err ? on_sk_event(ctx, sk, RT_ERROR_PENDING, err, btf) : 0;
-}
-
-/*
- * The full socket is freed: its owner stays findable by tuple (a segment that comes later is
- * answered with no socket at all), its entry leaves the owner table, at once or, when this
- * end sent the first FIN, after a window for its timewait sock (see owner_by_cookie). t: the
- * socket's tuple, if o has none complete.
- */
-static __always_inline void retire(struct owner *o, const struct rt_tuple *t)
-{
-	if (tuple_complete(&o->tuple))
-		t = &o->tuple;
-	if (o->task.pid && tuple_complete(t))
-		tuple_owner_put(t, &o->task);
-	o->retired = 1;
 }
 
 /* Quiet mode, a socket with no incident: its destroy is held like its other lifecycle records
@@ -1160,94 +194,14 @@ static __always_inline int on_destroy(void *ctx, const struct sock *sk, const bo
 	return 0;
 }
 
-/* Can this state change be a lifecycle record (state_kind below), judged from the two states
- * alone? Most changes of a connection (SYN_SENT -> ESTABLISHED, FIN_WAIT1 -> FIN_WAIT2,
- * -> TIME_WAIT, LAST_ACK -> CLOSE, ...) cannot: they return before the socket is read. */
-static __always_inline bool state_may_matter(int old, int new)
-{
-	switch (new) {
-	case RT_TCP_SYN_SENT:
-		return old == RT_TCP_CLOSE;
-	case RT_TCP_LISTEN:
-		return true; /* no record, but listen() names the listener's owner (its resets) */
-	case RT_TCP_CLOSE_WAIT:
-	case RT_TCP_FIN_WAIT1:
-	case RT_TCP_LAST_ACK:
-		return true;
-	case RT_TCP_CLOSING:
-		return old == RT_TCP_FIN_WAIT1;
-	case RT_TCP_CLOSE:
-		return old == RT_TCP_ESTABLISHED || old == RT_TCP_CLOSE_WAIT ||
-		       old == RT_TCP_SYN_SENT || old == RT_TCP_SYN_RECV;
-	}
-	return false;
-}
-
-/* Which lifecycle kind a state change is; 0: none worth a record. */
+/* Which lifecycle kind a state change is (rules.h); sk_err is read only where it decides */
 static __always_inline __u8 state_kind(const struct sock *sk, int old, int new, __u8 rctx,
 				       const bool btf)
 {
-	if (old == RT_TCP_CLOSE && new == RT_TCP_SYN_SENT)
-		return RT_CONNECT;
-	if (new == RT_TCP_CLOSE_WAIT || (old == RT_TCP_FIN_WAIT1 && new == RT_TCP_CLOSING))
-		return RT_PEER_FIN;
-	if (rctx != RT_CTX_TASK)
-		return 0;
-	if (new == RT_TCP_FIN_WAIT1 || new == RT_TCP_LAST_ACK)
-		return RT_CLOSE;
-	/* -> CLOSE in process context from an open state is the owner's abortive close, unless
-	 * an RST or a refusal processed in its syscall (backlog) did it: those set sk_err first */
-	if (new == RT_TCP_CLOSE && !RD(btf, sk, sk_err) &&
-	    (old == RT_TCP_ESTABLISHED || old == RT_TCP_CLOSE_WAIT || old == RT_TCP_SYN_SENT ||
-	     old == RT_TCP_SYN_RECV))
-		return RT_CLOSE; /* from LAST_ACK, FIN_WAIT or CLOSING it is the normal end */
-	return 0;
-}
+	bool in_task = rctx == RT_CTX_TASK;
+	int err = in_task && new == RT_TCP_CLOSE ? RD(btf, sk, sk_err) : 0;
 
-/* SYN_RECV -> ESTABLISHED: an accepted child, created in softirq; its owner is whoever
- * touches it first from process context (accept() has no socket tracepoint). Outside the
- * port filter too: a followed process may turn out to own it, and its connection still gets
- * its direction (who connected to whom). One word, no entry: most are never followed. */
-static __always_inline void mark_accepted(__u64 cookie)
-{
-	if (cookie)
-		owner_claim(cookie); /* no owner yet: the mark */
-}
-
-/* A peer's FIN on a socket whose owner is not known yet: kept, in case the owner turns out
- * to be followed (a proxy learns of a client's FIN from epoll and never reads the socket). */
-static __always_inline void remember_fin(struct rt_event *e)
-{
-	struct fin f = { .ts_ns = e->ts_ns };
-
-	if (!sk_filter_on() || !e->cookie)
-		return;
-	if (!(e->flags & RT_F_CURRENT_UNRELATED) && e->current.pid)
-		f.trigger = e->current;
-	bpf_map_update_elem(&fin_seen, &e->cookie, &f, BPF_ANY);
-}
-
-/* A followed process closes a socket its peer had closed: report the FIN it missed, at its
- * own time and with its own trigger, before the close (the record is reused in place to keep
- * the stack small). */
-static __always_inline void emit_missed_fin(struct rt_event *e)
-{
-	struct fin *f = bpf_map_lookup_elem(&fin_seen, &e->cookie);
-	struct rt_event saved;
-
-	if (!f)
-		return;
-	saved = *e;
-	e->kind = RT_PEER_FIN;
-	e->ts_ns = f->ts_ns;
-	e->state = RT_TCP_CLOSE_WAIT;
-	e->ctx = RT_CTX_IRQ;
-	e->current = f->trigger;
-	if (!f->trigger.pid)
-		e->flags |= RT_F_CURRENT_UNRELATED;
-	report(e);
-	*e = saved;
-	bpf_map_delete_elem(&fin_seen, &e->cookie);
+	return rt_state_kind(old, new, in_task, err);
 }
 
 static __always_inline int state_in_process(const struct sock *sk, struct rt_event *e, bool match,
@@ -1293,16 +247,6 @@ static __always_inline int state_in_softirq(const struct sock *sk, struct rt_eve
 	return 0;
 }
 
-/* A state change outside the port filter matters only for a socket or a process followed as
- * a possible cause, or as a peer's FIN kept for later (remember_fin). */
-/* a socket whose owner is known (its slot names one) */
-static __always_inline bool owner_known(__u64 cookie)
-{
-	struct owner *o = owner_find(cookie);
-
-	return o && o->task.pid;
-}
-
 static __always_inline bool maybe_followed(__u64 cookie, int new)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
@@ -1320,7 +264,7 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	bool accepted = old == RT_TCP_SYN_RECV && new == RT_TCP_ESTABLISHED;
 	bool match;
 
-	if (!state_may_matter(old, new) && !accepted)
+	if (!rt_state_may_matter(old, new) && !accepted)
 		return 0;
 	/* family, state and ports first: the socket's first cache line */
 	if (!sk || !sk_basics(sk, &e, btf))
@@ -1354,36 +298,6 @@ static __always_inline int on_set_state(void *ctx, const struct sock *sk, int ol
 	return state_in_process(sk, &e, match, btf);
 }
 
-/* The fast path's question: is this socket's owner already known to be this process? */
-static __always_inline bool owned_by(const struct sock *sk, __u64 cookie, __u32 pid,
-				     const bool btf)
-{
-	struct owner *o = owner_find(cookie);
-	struct rt_task *t;
-
-	if (o)
-		return o->task.pid == pid;
-	t = sk_stored_owner(sk, btf); /* where the table had no slot */
-	return t && t->pid == pid;
-}
-
-/* What a send/recv result reports; 0 (nothing) is the common case. */
-static __always_inline __u8 send_recv_kind(int ret, bool send, __u8 state, bool cause)
-{
-	/* a followed process read EOF on another connection: it lost it (the softirq peer_fin
-	 * was dropped when that socket's owner was not known yet) */
-	if (ret == 0 && !send && cause)
-		return RT_PEER_FIN;
-	if (ret == -EAGAIN || ret == 0)
-		return 0;
-	if (ret < 0)
-		return send ? RT_WRITE_ERROR : RT_READ_ERROR;
-	/* the write that provokes a reset succeeds (notes §1d): worth a record once the
-	 * socket is no longer ESTABLISHED */
-	return send && state != RT_TCP_ESTABLISHED ? RT_WRITE : 0;
-}
-
-
 /* A socket to learn, or something to report: the whole record. */
 static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 kind, bool cause,
 					  __u64 cookie, const bool btf)
@@ -1404,7 +318,7 @@ static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 k
 		return 0;
 	e.ts_ns = bpf_ktime_get_ns();
 	sk_addrs(sk, &e, btf);
-	if (kind != RT_READ_ERROR)
+	if (rt_kind_arms_sigpipe(kind, true))
 		sigpipe_arm(e.current.pid, e.flags);
 	report_in(&e, o);
 	return 0;
@@ -1442,7 +356,7 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 		return 0;
 	if (filter_npids && !pid_wanted(pid))
 		return 0;
-	kind = send_recv_kind(ret, send, state, cause);
+	kind = rt_send_recv_kind(ret, send, state, cause);
 	cookie = sk_cookie(sk, btf);
 	if (!kind && !filter_comm_on && owned_by(sk, cookie, pid, btf))
 		return 0;
@@ -1667,3 +581,5 @@ int BPF_PROG(sigpipe_raw, int sig, struct kernel_siginfo *info, struct task_stru
 {
 	return on_signal(ctx, sig, task, result, false);
 }
+
+

@@ -2,12 +2,6 @@
 #include <stddef.h>
 #include "causes.h"
 
-bool is_loss_kind(int kind)
-{
-	return kind == RT_PEER_FIN || kind == RT_RST_RECV || kind == RT_READ_ERROR ||
-	       kind == RT_WRITE_ERROR || kind == RT_ERROR_PENDING;
-}
-
 void causes__record(struct cause_memory *m, const struct cause *loss)
 {
 	if (loss->ts_ns > m->newest)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "conns.h"
+#include "../bpf/rules.h"
 
 #define CAUSES_RING 1024
 /* how soon after a loss an action counts as caused by it: a proxy closes the upstream
@@ -65,7 +66,6 @@ struct link_memory {
 	unsigned next;
 };
 
-bool is_loss_kind(int kind);
 void causes__record(struct cause_memory *m, const struct cause *loss);
 /* The most recent loss of process pid within CAUSE_WINDOW_NS before ts on another connection
  * than exclude_conn, preferring the same thread. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conns.h"
+#include "../bpf/rules.h"
 
 struct cookie_node {
 	__u64 cookie;
@@ -493,12 +494,6 @@ static void end_update(struct conn_table *t, struct conn *c, int i, const struct
 	}
 }
 
-static bool is_incident_kind(int kind)
-{
-	return kind == RT_RST_SENT || kind == RT_RST_RECV || kind == RT_ERROR_PENDING ||
-	       kind == RT_WRITE_ERROR || kind == RT_READ_ERROR;
-}
-
 static void event_store(struct conn *c, int end, const struct event *ev)
 {
 	struct conn_event *ce;
@@ -537,7 +532,7 @@ void conn__add_event(struct conn_table *t, struct conn *c, int end, const struct
 		c->first_ts = ev->ts_ns;
 	if (ev->ts_ns > c->last_ts)
 		c->last_ts = ev->ts_ns;
-	if (is_incident_kind(ev->kind))
+	if (rt_kind_is_incident(ev->kind))
 		c->incident = true;
 	if (!ev->cause_only)
 		c->in_scope = true;

@@ -394,7 +394,7 @@ int joiner__add(struct joiner *j, const struct event *ev)
 	if (ev->kind == RT_WRITE_ERROR)
 		sigpipe_attach(j, c, end, ev);
 	conn__add_event(j->conns, c, end, ev);
-	if (is_loss_kind(ev->kind) && ev->has_owner)
+	if (rt_kind_is_loss(ev->kind) && ev->has_owner)
 		record_loss(j, c, end, ev);
 	if (is_own_action(ev))
 		link_cause(j, c, end, ev);

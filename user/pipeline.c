@@ -65,7 +65,7 @@ static void ask_and_record(struct pipeline *p, const struct rt_event *e)
 {
 	struct rec_owner a = { 0 };
 
-	if (!p->cfg.rec || !p->cfg.ask_owner || !is_loss_kind(e->kind) ||
+	if (!p->cfg.rec || !p->cfg.ask_owner || !rt_kind_is_loss(e->kind) ||
 	    e->owner_by == RT_OWNER_NONE || e->kind == RT_SIGPIPE)
 		return;
 	memcpy(a.tuple.saddr, e->tuple.daddr, 16);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "replay_filter.h"
+#include "../bpf/rules.h"
 
 /* the kernel's owner table has 65536 slots; a replayed recording is what reached user space,
  * far fewer sockets: 16384 slots keep every socket of a busy minute */
@@ -159,10 +160,7 @@ static void learn(struct replay_filter *f, const struct rt_event *e, bool matche
 /* sigpipe_arm(): a failed or late write, or a pending error, of a kept record */
 static void arm_sigpipe(struct replay_filter *f, const struct rt_event *e)
 {
-	bool arms = (e->kind == RT_ERROR_PENDING && e->owner_by != RT_OWNER_NONE) ||
-		    e->kind == RT_WRITE || e->kind == RT_WRITE_ERROR;
-
-	if (arms)
+	if (rt_kind_arms_sigpipe(e->kind, e->owner_by != RT_OWNER_NONE))
 		pid_set(f->sigpipe, e->owner.pid, 1 | (e->flags & RT_F_CAUSE));
 }
 
