@@ -4,20 +4,23 @@
 # usage: tests/install-deps.sh [--build] [EXTRA-PACKAGE...]
 #   --build: only what building ./rsttrace needs (make run); make bench adds wrk and tcpdump
 set -eu
-BUILD="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config"
+BUILD="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev pkg-config"
 if [ "${1:-}" = --build ]; then
 	shift
 	ONLY_BUILD=1
 fi
-# build: clang (BPF), bpftool (skeleton), libbpf/libelf/zlib (loader); tests: jq (checking
+# build: clang (BPF), bpftool (skeleton), libbpf/libelf/zlib (loader), libmicrohttpd
+# (--metrics' HTTP server); tests: jq (checking
 # JSON), python3, iproute2 (netns), util-linux (setpriv), curl, nginx-light and golang-go
 # (the incident's real servers), procps (pgrep), python3-jsonschema (every JSON line checked
 # against schema/, by /usr/bin/python3), groff-base and man-db (the man page lint);
 # qemu-system-x86 and busybox-static (the kernel matrix, tests/vm: Debian's 6.1 in a VM);
-# libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz, test_fuzz.sh)
+# libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz, test_fuzz.sh);
+# prometheus (a real server scraping --metrics, and promtool) and systemd (systemd-analyze
+# verify of the unit; nothing is started)
 PKGS="$BUILD jq python3 iproute2
 util-linux curl nginx-light golang-go procps python3-jsonschema groff-base man-db
-qemu-system-x86 busybox-static libclang-rt-dev $*"
+qemu-system-x86 busybox-static libclang-rt-dev prometheus systemd $*"
 [ -n "${ONLY_BUILD:-}" ] && PKGS="$BUILD $*"
 missing=""
 for p in $PKGS; do

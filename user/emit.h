@@ -13,12 +13,20 @@
 enum emit_mode {
 	EMIT_TEXT,
 	EMIT_JSON,
+	EMIT_NONE,   /* -o none: nothing printed; incidents still go to observe (metrics) */
 };
+
+struct identity_cache;
 
 /* --summary: where timelines and floods go instead of the output (user/summary.c): the
  * incident's verdict, its two ends, and how many incidents it stands for */
 typedef int (*incident_sink_fn)(void *ctx, const char *code, const struct end_view *a,
 				const struct end_view *b, unsigned long long count);
+
+/* every incident (a timeline, or a flood's count) before it is printed or summed: metrics
+ * count it here; false: do not print it (--ignore) */
+typedef bool (*incident_observe_fn)(void *ctx, const char *code, const struct end_view *a,
+				    const struct end_view *b, unsigned long long count);
 
 struct emitter {
 	enum emit_mode mode;
@@ -29,6 +37,9 @@ struct emitter {
 	const struct reason_names *reasons;
 	incident_sink_fn sink;              /* NULL: print timelines and floods */
 	void *sink_ctx;
+	incident_observe_fn observe;        /* NULL: every incident is printed */
+	void *observe_ctx;
+	const struct identity_cache *ids;   /* owners' cgroups; NULL: none known */
 };
 
 /* One row of a summary table: incidents of one verdict between one program (the a end's

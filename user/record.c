@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "identity.h"
 #include "record.h"
 
 /* ------------------------------------------------------------------------------------ */
@@ -156,6 +157,8 @@ static bool length_ok(__u32 type, __u32 len)
 	case REC_TICK:
 	case REC_END:
 		return len == sizeof(struct rec_tick);
+	case REC_IDENTITY:
+		return len == sizeof(struct rec_identity);
 	default:
 		return false;
 	}
@@ -172,7 +175,7 @@ static int corrupt(struct rec_reader *r, const char *fmt, __u32 a, __u32 b)
 
 static int check_frame(struct rec_reader *r, __u32 type, __u32 len)
 {
-	if (type < REC_HEADER || type > REC_END)
+	if (type < REC_HEADER || type > REC_IDENTITY)
 		return corrupt(r, "unknown record type %u (length %u)", type, len);
 	if (len > REC_MAX_PAYLOAD)
 		return corrupt(r, "type %u with length %u, longer than any record", type, len);

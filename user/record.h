@@ -23,6 +23,7 @@ enum rec_type {
 	REC_OWNER = 3,   /* the kernel's answer to "who owns the socket with this tuple" */
 	REC_TICK = 4,    /* the live loop's clock: the joiner ticked at now_ns; lost so far */
 	REC_END = 5,     /* clean end: the final tick and lost count */
+	REC_IDENTITY = 6, /* struct rec_identity (identity.h): an owner's cgroup, from /proc */
 };
 
 struct rec_owner {

@@ -207,6 +207,7 @@ static void note_output_error(struct replay *r, int err)
 
 static void on_record(struct replay *r, const struct rec_record *rec)
 {
+	struct rec_identity id;
 	struct rec_owner a;
 	struct rec_tick t;
 
@@ -217,6 +218,10 @@ static void on_record(struct replay *r, const struct rec_record *rec)
 	case REC_OWNER:
 		memcpy(&a, rec->data, sizeof(a));
 		pipeline_owner_answer(&r->pipe, &a);
+		break;
+	case REC_IDENTITY:
+		memcpy(&id, rec->data, sizeof(id));
+		pipeline_identity(&r->pipe, &id);
 		break;
 	case REC_TICK:
 	case REC_END:
@@ -249,6 +254,7 @@ static int start(struct replay *r, FILE *out)
 	pc.summary_s = r->o->summary_s; /* the recording's ticks drive the tables */
 	pc.reasons = &r->reasons;
 	pc.filter = r->filter;
+	pc.ignore = r->o;
 	if (oom || pipeline_init(&r->pipe, &pc)) {
 		snprintf(r->rd.error, sizeof(r->rd.error), "out of memory");
 		return -1;
