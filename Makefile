@@ -44,7 +44,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c user/clock.c \
 	user/log.c user/conns.c user/causes.c user/verdicts.c user/joiner.c user/floods.c \
 	user/nsfilter.c user/record.c user/replay.c user/replay_filter.c user/pipeline.c \
-	user/summary.c user/metrics.c user/identity.c
+	user/summary.c user/metrics.c user/identity.c user/rotate.c
 
 .DELETE_ON_ERROR:
 .SECONDARY:

@@ -109,6 +109,24 @@ void identity_parse(const char *path, struct identity *out)
 	}
 }
 
+size_t identity_encode(const struct rec_identity *r, void *buf)
+{
+	size_t n = strnlen(r->cgroup, sizeof(r->cgroup) - 1);
+
+	memcpy(buf, r, IDENTITY_REC_HEAD);
+	memcpy((char *)buf + IDENTITY_REC_HEAD, r->cgroup, n);
+	return IDENTITY_REC_HEAD + n;
+}
+
+bool identity_decode(const void *data, size_t len, struct rec_identity *r)
+{
+	if (len < IDENTITY_REC_HEAD || len > IDENTITY_REC_HEAD + sizeof(r->cgroup) - 1)
+		return false;
+	memset(r, 0, sizeof(*r));
+	memcpy(r, data, len);
+	return true;
+}
+
 /* ---- the cache ------------------------------------------------------------------------- */
 
 struct slot {

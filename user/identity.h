@@ -25,13 +25,21 @@ struct identity {
 };
 
 /* the recording's identity record: what /proc said about pid (found = 0: nothing, the
- * process had exited) */
+ * process had exited). Recorded without the unused tail of cgroup: IDENTITY_REC_HEAD bytes
+ * and the path's bytes, no NUL (identity_encode, identity_decode). */
 struct rec_identity {
 	__u32 pid;
 	__u32 found;
 	char comm[IDENTITY_COMM_LEN];
 	char cgroup[IDENTITY_PATH_LEN];
 };
+
+#define IDENTITY_REC_HEAD (8 + IDENTITY_COMM_LEN)
+
+/* r as a record payload into buf (sizeof(struct rec_identity) bytes): its length */
+size_t identity_encode(const struct rec_identity *r, void *buf);
+/* a payload back; false when its length is not one encode can give */
+bool identity_decode(const void *data, size_t len, struct rec_identity *r);
 
 /* The cgroup v2 path in the text of /proc/PID/cgroup (its "0::PATH" line) into path; false
  * when there is none (a cgroup v1 only host). */

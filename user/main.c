@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "privilege.h"
 #include "replay.h"
+#include "rotate.h"
 #include "tracer.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -36,6 +37,9 @@ struct app {
 	struct emitter out;
 	struct pipeline pipe;     /* record, decode, join or print: live and replay alike */
 	struct rec_writer *rec;   /* -w; NULL when not recording */
+	struct rotator rot;       /* -w with -C/-G: the series of files */
+	bool rotating;
+	unsigned long long run_id; /* the recording's run: wall-clock ns at its start */
 	int argc;                 /* the command line, for the recording's header */
 	char **argv;
 	struct emit_stats stats;
@@ -142,7 +146,7 @@ static void announce(const struct app *app)
 	const struct rt_options *o = &app->opts;
 	struct utsname u;
 
-	char metrics[80] = "";
+	char metrics[128] = "";
 
 	if (o->metrics)
 		snprintf(metrics, sizeof(metrics), ", metrics on %s%s%s:%u",
@@ -210,6 +214,8 @@ static void run_loop(struct app *app)
 		}
 		note_output_error(app, pipeline_tick(&app->pipe, now_ns(),
 						     app->rec ? tracer_lost(&app->tracer) : 0));
+		if (app->rotating)
+			rotate_tick(&app->rot, app->rec, now_ns()); /* errors: the recording's */
 		if (pipeline_rec_error(&app->pipe))
 			break; /* reported by finish() */
 		live_stats(app, now_ns(), &next_live);
@@ -253,21 +259,56 @@ static int finish(struct app *app)
 	return rec_err ? RT_EXIT_RUNTIME : RT_EXIT_OK;
 }
 
+/* the identities found so far (a pid whose lookup found nothing prints as unknown anyway) */
+static void write_identity(void *ctx, const struct rec_identity *r)
+{
+	struct rec_identity buf;
+
+	if (r->found)
+		rec_write(ctx, REC_IDENTITY, &buf, identity_encode(r, &buf));
+}
+
+/* what every file of the recording starts with: the header, with its place in the series,
+ * and (a rotated file) the identities known so far, for a replay of this file on */
+static int start_file(void *ctx, struct rec_writer *w, unsigned seq)
+{
+	struct app *app = ctx;
+	int err = recording_write_header(w, &app->clock, &app->reasons, &app->stats, app->argc,
+					 app->argv, seq, app->run_id);
+
+	if (!err && app->pipe.ids)
+		identity_each(app->pipe.ids, write_identity, w);
+	return err ?: w->error;
+}
+
 /* -w: opened before the privileges are dropped; the header says what replay needs */
 static int open_recording(struct app *app)
 {
+	const struct rt_options *o = &app->opts;
+	struct timespec ts;
 	int err;
 
-	app->rec = rec_writer_open(app->opts.write_path);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	app->run_id = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	app->rotating = o->rotate_bytes || o->rotate_s > 0;
+	if (app->rotating) {
+		app->rot = (struct rotator){ .pattern = o->write_path, .max_bytes = o->rotate_bytes,
+					     .count = o->rotate_count,
+					     .every_ns = (__u64)(o->rotate_s * 1e9),
+					     .start = start_file, .start_ctx = app };
+		app->rec = rotate_open(&app->rot, now_ns());
+	} else {
+		app->rec = rec_writer_open(o->write_path);
+	}
 	if (!app->rec) {
-		warn("cannot write the recording %s: %s", app->opts.write_path, strerror(errno));
+		warn("cannot write the recording %s: %s", o->write_path, strerror(errno));
 		return -1;
 	}
 	fill_probe_stats(app);
-	err = recording_write_header(app->rec, &app->clock, &app->reasons, &app->stats,
-				     app->argc, app->argv) ?: rec_flush(app->rec);
+	err = start_file(app, app->rec, 0) ?: rec_flush(app->rec);
 	if (err)
-		warn("cannot write the recording %s: %s", app->opts.write_path, strerror(-err));
+		warn("cannot write the recording %s: %s", app->rotating ? app->rot.current :
+		     o->write_path, strerror(-err));
 	return err;
 }
 
@@ -419,6 +460,7 @@ int main(int argc, char **argv)
 	metrics_free(app.metrics);
 	pipeline_free(&app.pipe);
 	rec_writer_close(app.rec);
+	rotate_free(&app.rot);
 	tracer_close(&app.tracer);
 	return rc;
 }

@@ -142,7 +142,7 @@ static void ask_and_record(struct pipeline *p, const struct rt_event *e)
  * before the event like the owner answers, so that a replay knows it too. */
 static void look_up_identity(struct pipeline *p, const struct rt_event *e)
 {
-	struct rec_identity r;
+	struct rec_identity r, buf;
 
 	if (!p->cfg.lookup_ids || e->owner_by == RT_OWNER_NONE || !e->owner.pid ||
 	    identity_known(p->ids, e->owner.pid, e->owner.comm))
@@ -150,7 +150,7 @@ static void look_up_identity(struct pipeline *p, const struct rt_event *e)
 	identity_lookup(e->owner.pid, e->owner.comm, &r);
 	identity_put(p->ids, &r);
 	if (p->cfg.rec)
-		rec_write(p->cfg.rec, REC_IDENTITY, &r, sizeof(r));
+		rec_write(p->cfg.rec, REC_IDENTITY, &buf, identity_encode(&r, &buf));
 }
 
 /* --metrics: resets and socket errors as they come (incidents: observe()) */
