@@ -462,7 +462,7 @@ int emit_flood(struct emitter *e, const char *code, const struct end_view *a,
 /* ------------------------------------------------------------------------------------ */
 /* summary tables (--summary)                                                            */
 
-static void summary_row(struct emitter *e, const struct summary_row *r)
+static void summary_row(struct emitter *e, const struct summary_row *r, const char *label)
 {
 	if (e->mode == EMIT_JSON)
 		json_object_begin(&e->json, NULL);
@@ -470,7 +470,22 @@ static void summary_row(struct emitter *e, const struct summary_row *r)
 		fputs("  ", e->f);
 	put_u64(e, "count", COLUMN(8), true, r->count);
 	put_str(e, "verdict", COLUMN(24), r->code);
-	if (r->several_pids && e->mode == EMIT_JSON) {
+	if (label && e->mode == EMIT_JSON) {
+		json_str(&e->json, label, r->group && r->group[0] ? r->group : NULL);
+	} else if (label) {
+		/* a container id's first 12 digits, as docker shows it; a unit as it is */
+		char buf[40];
+
+		snprintf(buf, sizeof(buf), "%.*s", !strcmp(label, "container") ? 12 : 32,
+			 r->group && r->group[0] ? r->group : "-");
+		for (unsigned char *c = (unsigned char *)buf; *c; c++)
+			if (*c < 0x20 || *c >= 0x7f)
+				*c = '?';
+		put_str(e, label, COLUMN(22), buf);
+	}
+	if (label && e->mode != EMIT_JSON) {
+		/* the group's column stands for the process's */
+	} else if (r->several_pids && e->mode == EMIT_JSON) {
 		json_null(&e->json, "pid");
 		json_strn(&e->json, "comm", r->a.owner.comm, sizeof(r->a.owner.comm));
 	} else if (r->several_pids) {
@@ -504,8 +519,9 @@ static void summary_head_text(struct emitter *e, const struct summary_view *s)
 	fprintf(e->f, "rsttrace summary at %s: %llu incidents in the last %.1f s, %llu since "
 		"the start\n", t, s->incidents, (s->end_ns - s->start_ns) / 1e9, s->total);
 	if (s->nrows)
-		fprintf(e->f, "  %-8s %-24s %-22s %-24s %s\n", "COUNT", "VERDICT", "PROCESS", "PEER",
-			"PEER PROCESS");
+		fprintf(e->f, "  %-8s %-24s %-22s %-24s %s\n", "COUNT", "VERDICT",
+			!s->group_label ? "PROCESS" : !strcmp(s->group_label, "unit") ? "UNIT" :
+			"CONTAINER", "PEER", "PEER PROCESS");
 }
 
 int emit_summary(struct emitter *e, const struct summary_view *s)
@@ -527,7 +543,7 @@ int emit_summary(struct emitter *e, const struct summary_view *s)
 		json_array_begin(&e->json, "rows");
 	}
 	for (int i = 0; i < s->nrows; i++)
-		summary_row(e, &s->rows[i]);
+		summary_row(e, &s->rows[i], s->group_label);
 	if (e->mode == EMIT_JSON) {
 		json_array_end(&e->json);
 		json_u64(&e->json, "rows_more", s->rows_more);

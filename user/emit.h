@@ -50,6 +50,7 @@ struct summary_row {
 	struct end_view a, b;
 	bool several_pids;                  /* a.owner.pid is only the last of them */
 	unsigned long long count;
+	const char *group;                  /* --by container|unit: the a end's, "" none */
 };
 
 /* One interval's table, rows most frequent first. incidents = the rows' counts +
@@ -63,6 +64,7 @@ struct summary_view {
 	unsigned long long rows_more;       /* rows beyond the ones shown */
 	unsigned long long incidents_more;  /* their incidents */
 	unsigned long long untracked;       /* incidents past the table's bound: rows unknown */
+	const char *group_label;            /* --by: "container" or "unit"; NULL: by comm */
 };
 
 /* what the stats record reports */

@@ -58,6 +58,12 @@ static const char *group_of(const struct pipeline *p, const struct end_view *v, 
 	return p->cfg.by == METRICS_BY_CONTAINER ? id->container : id->unit;
 }
 
+/* --summary --by container|unit: the a end's */
+static const char *summary_group(void *ctx, const struct end_view *a)
+{
+	return group_of(ctx, a, a->has_owner, &a->owner, NULL, 0);
+}
+
 /* the emitter's observer: every incident is counted; --ignore keeps it from the output */
 static bool observe(void *ctx, const char *code, const struct end_view *a,
 		    const struct end_view *b, unsigned long long count)
@@ -114,6 +120,8 @@ int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
 			return -1;
 		cfg->out->sink = summary__count;
 		cfg->out->sink_ctx = p->summary;
+		if (cfg->by != METRICS_BY_COMM)
+			summary__group(p->summary, summary_group, p, metrics_by_name(cfg->by));
 	}
 	return 0;
 }
