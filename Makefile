@@ -183,18 +183,28 @@ run:
 	$(Q)$(MAKE) --no-print-directory rsttrace
 	./rsttrace $(ARGS)
 
-# install: the binary, the man page and the bash completion, under $(DESTDIR)$(PREFIX)
-# (PREFIX=/usr for a package; DESTDIR stages into a directory). tests/e2e/test_install.sh
-# checks the exact list.
+# install: the binary, the man page, the bash completion, the systemd unit (its ExecStart
+# names the installed binary) and its options file /etc/default/rsttrace (kept when it exists:
+# the admin's), under $(DESTDIR)$(PREFIX) (PREFIX=/usr for a package; DESTDIR stages into a
+# directory). tests/e2e/test_install.sh checks the exact list.
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 INSTALLED := $(DESTDIR)$(PREFIX)/sbin/rsttrace $(DESTDIR)$(MANDIR)/man8/rsttrace.8 \
-	$(DESTDIR)$(BASHCOMPDIR)/rsttrace
+	$(DESTDIR)$(BASHCOMPDIR)/rsttrace $(DESTDIR)$(UNITDIR)/rsttrace.service \
+	$(DESTDIR)$(SYSCONFDIR)/default/rsttrace
 .PHONY: uninstall
-install: rsttrace
+$(OUTPUT)/rsttrace.service: service/rsttrace.service.in FORCE | $(OUTPUT)
+	$(Q)sed 's|@SBINDIR@|$(PREFIX)/sbin|' $< >$@.tmp && mv $@.tmp $@
+
+install: rsttrace $(OUTPUT)/rsttrace.service
 	install -D -m 0755 rsttrace $(DESTDIR)$(PREFIX)/sbin/rsttrace
 	install -D -m 0644 rsttrace.8 $(DESTDIR)$(MANDIR)/man8/rsttrace.8
 	install -D -m 0644 completion/rsttrace.bash $(DESTDIR)$(BASHCOMPDIR)/rsttrace
+	install -D -m 0644 $(OUTPUT)/rsttrace.service $(DESTDIR)$(UNITDIR)/rsttrace.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/rsttrace ] || \
+		install -D -m 0644 service/rsttrace.default $(DESTDIR)$(SYSCONFDIR)/default/rsttrace
 
 uninstall:
 	rm -f $(INSTALLED)
