@@ -301,7 +301,8 @@ static int open_recording(struct app *app)
 		app->rec = rec_writer_open(o->write_path);
 	}
 	if (!app->rec) {
-		warn("cannot write the recording %s: %s", o->write_path, strerror(errno));
+		warn("cannot write the recording %s: %s", app->rotating && app->rot.current[0] ?
+		     app->rot.current : o->write_path, strerror(errno));
 		return -1;
 	}
 	fill_probe_stats(app);

@@ -260,6 +260,7 @@ static int start(struct replay *r, FILE *out)
 	pc.reasons = &r->reasons;
 	pc.filter = r->filter;
 	pc.ignore = r->o;
+	pc.by = r->o->by;
 	if (oom || pipeline_init(&r->pipe, &pc)) {
 		snprintf(r->rd.error, sizeof(r->rd.error), "out of memory");
 		return -1;
