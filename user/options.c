@@ -105,9 +105,10 @@ static const struct argp_option option_table[] = {
 	  "Do not print incidents of this verdict (whose a or b end is owned by COMM, when "
 	  "given): expected resets; still counted in --metrics. Repeatable, at most "
 	  XSTR(RT_MAX_IGNORE), 2 },
-	{ "by", OPT_BY, "comm|container|unit", 0,
-	  "What the --summary rows and the --metrics process labels name: the process name "
-	  "(default), the owner's container id or its systemd unit (from its cgroup)", 2 },
+	{ "by", OPT_BY, "GROUP", 0,
+	  "comm, container or unit: what the --summary rows and the --metrics process labels "
+	  "name: the process name (default), the owner's container id or its systemd unit (from "
+	  "its cgroup)", 2 },
 	{ "events", OPT_EVENTS, NULL, 0,
 	  "Every raw event as it happens, instead of one timeline per incident", 2 },
 	{ "summary", OPT_SUMMARY, "SECONDS", OPTION_ARG_OPTIONAL,
