@@ -4,6 +4,20 @@
 #include "causes.h"
 #include "pipeline.h"
 
+/* Live: an owner's cgroup, read the first time its pid (with this comm) is seen, recorded
+ * before the event that needs it (like the owner answers), so that a replay knows it too. */
+static void look_up_identity(struct pipeline *p, const struct rt_task *t)
+{
+	struct rec_identity r, buf;
+
+	if (!p->cfg.lookup_ids || !t->pid || identity_known(p->ids, t->pid, t->comm))
+		return;
+	identity_lookup(t->pid, t->comm, &r);
+	identity_put(p->ids, &r);
+	if (p->cfg.rec)
+		rec_write(p->cfg.rec, REC_IDENTITY, &buf, identity_encode(&r, &buf));
+}
+
 static unsigned tuple_hash(const struct rt_tuple *t)
 {
 	const unsigned char *b = (const unsigned char *)t;
@@ -31,7 +45,11 @@ static bool owner_of(void *ctx, const struct rt_tuple *t, struct rt_task *out)
 			*out = a->task;
 		return a->found;
 	}
-	return p->cfg.ask_owner && p->cfg.ask_owner(p->cfg.ask_ctx, t, out);
+	if (!p->cfg.ask_owner || !p->cfg.ask_owner(p->cfg.ask_ctx, t, out))
+		return false;
+	if (!p->cfg.rec)
+		look_up_identity(p, out); /* recording: ask_and_record did, before the event */
+	return true;
 }
 
 void pipeline_identity(struct pipeline *p, const struct rec_identity *r)
@@ -40,12 +58,11 @@ void pipeline_identity(struct pipeline *p, const struct rec_identity *r)
 }
 
 /* what a metric's process label says about an end: its comm, container or unit */
-static const char *group_of(const struct pipeline *p, const struct end_view *v, bool known,
-			    const struct rt_task *t, char *buf, size_t size)
+static const char *group_of(const struct pipeline *p, bool known, const struct rt_task *t,
+			    char *buf, size_t size)
 {
 	const struct identity *id;
 
-	(void)v;
 	if (!known)
 		return "";
 	if (p->cfg.by == METRICS_BY_COMM) {
@@ -61,7 +78,7 @@ static const char *group_of(const struct pipeline *p, const struct end_view *v, 
 /* --summary --by container|unit: the a end's */
 static const char *summary_group(void *ctx, const struct end_view *a)
 {
-	return group_of(ctx, a, a->has_owner, &a->owner, NULL, 0);
+	return group_of(ctx, a->has_owner, &a->owner, NULL, 0);
 }
 
 /* the emitter's observer: every incident is counted; --ignore keeps it from the output */
@@ -74,8 +91,8 @@ static bool observe(void *ctx, const char *code, const struct end_view *a,
 
 	if (p->cfg.metrics)
 		metrics_incident(p->cfg.metrics, code ? code : "unknown",
-				 group_of(p, a, a->has_owner, &a->owner, ga, sizeof(ga)),
-				 group_of(p, b, b->has_owner, &b->owner, gb, sizeof(gb)), count);
+				 group_of(p, a->has_owner, &a->owner, ga, sizeof(ga)),
+				 group_of(p, b->has_owner, &b->owner, gb, sizeof(gb)), count);
 	if (!p->cfg.ignore || !p->cfg.ignore->nignore)
 		return true;
 	snprintf(ca, sizeof(ca), "%.*s", RT_COMM_LEN, a->owner.comm);
@@ -142,24 +159,12 @@ static void ask_and_record(struct pipeline *p, const struct rt_event *e)
 	a.tuple.dport = e->tuple.sport;
 	a.tuple.netns = e->tuple.netns;
 	a.found = p->cfg.ask_owner(p->cfg.ask_ctx, &a.tuple, &a.task);
+	if (a.found)
+		look_up_identity(p, &a.task);
 	pipeline_owner_answer(p, &a);
 	rec_write(p->cfg.rec, REC_OWNER, &a, sizeof(a));
 }
 
-/* Live: the owner's cgroup, read the first time its pid (with this comm) is seen, recorded
- * before the event like the owner answers, so that a replay knows it too. */
-static void look_up_identity(struct pipeline *p, const struct rt_event *e)
-{
-	struct rec_identity r, buf;
-
-	if (!p->cfg.lookup_ids || e->owner_by == RT_OWNER_NONE || !e->owner.pid ||
-	    identity_known(p->ids, e->owner.pid, e->owner.comm))
-		return;
-	identity_lookup(e->owner.pid, e->owner.comm, &r);
-	identity_put(p->ids, &r);
-	if (p->cfg.rec)
-		rec_write(p->cfg.rec, REC_IDENTITY, &buf, identity_encode(&r, &buf));
-}
 
 /* --metrics: resets and socket errors as they come (incidents: observe()) */
 static void count_event(struct pipeline *p, const struct event *ev)
@@ -192,7 +197,7 @@ static void count_event(struct pipeline *p, const struct event *ev)
 		return;
 	}
 	metrics_socket_error(p->cfg.metrics, op, errno_name(ev->err, buf, sizeof(buf)),
-			     group_of(p, NULL, ev->has_owner, &ev->owner, gbuf, sizeof(gbuf)));
+			     group_of(p, ev->has_owner, &ev->owner, gbuf, sizeof(gbuf)));
 }
 
 int pipeline_event(struct pipeline *p, const void *data, size_t size)
@@ -209,7 +214,8 @@ int pipeline_event(struct pipeline *p, const void *data, size_t size)
 	}
 	memcpy(&raw, data, sizeof(raw)); /* ring-buffer data is 8-byte aligned; a file's not */
 	ask_and_record(p, &raw);
-	look_up_identity(p, &raw);
+	if (raw.owner_by != RT_OWNER_NONE)
+		look_up_identity(p, &raw.owner);
 	if (p->cfg.rec)
 		rec_write(p->cfg.rec, REC_EVENT, &raw, sizeof(raw));
 	if (p->cfg.filter && !replay_filter_pass(p->cfg.filter, &raw))

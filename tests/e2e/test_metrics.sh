@@ -28,6 +28,11 @@ if ! rt_start none -o none --metrics "127.0.0.1:$M" -P "$P_REF,$P_UNR,$P_ESC"; t
 fi
 check "-o none: the ready line names the endpoint" \
 	grep -q "^rsttrace: tracing .*no output.*metrics on 127.0.0.1:$M)" "$RT_ERR"
+# capabilities are per thread: the server's, started after the drop, holds none either
+threads=$(ls /proc/"$RT_PID"/task | wc -l)
+check "the metrics server runs on a thread of its own ($threads threads)" test "$threads" -ge 2
+check "no thread holds a capability after the ready line" \
+	bash -c "! grep -h '^Cap\(Eff\|Prm\|Amb\):' /proc/$RT_PID/task/*/status | grep -v '0000000000000000$'"
 
 # --- Prometheus, its own config and storage, scraping every second ---------------------------
 mkdir -p "$WORK/prom"
