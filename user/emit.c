@@ -276,6 +276,7 @@ int emit_stats(struct emitter *e, const struct emit_stats *s)
 	for (int i = 0; i < s->nhooks; i++)
 		json_str(&e->json, s->hook[i], s->mechanism[i]);
 	json_object_end(&e->json);
+	json_u64(&e->json, "ignored", s->ignored); /* an extension: last */
 	json_object_end(&e->json);
 	return finish_record(e);
 }

@@ -76,6 +76,7 @@ struct emit_stats {
 	unsigned long long timelines;
 	unsigned long long evicted;         /* connections dropped from a full table */
 	unsigned long long flooded;         /* incidents counted in flood records */
+	unsigned long long ignored;         /* incidents --ignore kept out of the output */
 	int nhooks;
 	const char *hook[EMIT_MAX_HOOKS];       /* "send_reset" */
 	const char *mechanism[EMIT_MAX_HOOKS];  /* "tp_btf", NULL: unavailable */

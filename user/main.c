@@ -252,6 +252,9 @@ static int finish(struct app *app)
 	if (app->opts.verbose || app->stats.lost || !app->opts.json)
 		fprintf(stderr, "rsttrace: %llu events, %llu lost%s\n", app->stats.events,
 			app->stats.lost, app->stats.lost ? " (ring buffer full)" : "");
+	if ((app->opts.verbose || app->stats.lost || !app->opts.json) && app->stats.ignored)
+		fprintf(stderr, "rsttrace: %llu incidents not printed (--ignore), counted in the "
+			"metrics\n", app->stats.ignored);
 	if (app->output_error) {
 		warn("writing the output failed: %s", strerror(-app->output_error));
 		return RT_EXIT_RUNTIME;

@@ -97,8 +97,11 @@ static bool observe(void *ctx, const char *code, const struct end_view *a,
 		return true;
 	snprintf(ca, sizeof(ca), "%.*s", RT_COMM_LEN, a->owner.comm);
 	snprintf(cb, sizeof(cb), "%.*s", RT_COMM_LEN, b->owner.comm);
-	return !options_ignored(p->cfg.ignore, code, a->has_owner ? ca : NULL,
-				b->has_owner ? cb : NULL);
+	if (!options_ignored(p->cfg.ignore, code, a->has_owner ? ca : NULL,
+			     b->has_owner ? cb : NULL))
+		return true;
+	p->cfg.stats->ignored += count; /* not printed, still counted: said in the stats */
+	return false;
 }
 
 int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)

@@ -141,6 +141,8 @@ if rt_start ignore -j --metrics "$M3" --metrics-limit 2 --ignore refused:rt_cli_
 	rt_stop
 	tl_true "--ignore refused:rt_cli_ref: its incident not printed, the others are" \
 		'([$tl[] | .conn.a.comm] | sort) == ["one", "three", "two"]'
+	check "--ignore: the stats line says one incident was ignored" \
+		jq -e -s '.[-1].type == "stats" and .[-1].ignored == 1' "$RT_OUT"
 	check "--ignore: still counted in the metrics" \
 		grep -q '^rsttrace_incidents_total{verdict="refused",comm="rt_cli_ref",peer_comm=""} 1$' "$WORK/metrics3.txt"
 	check "--metrics-limit 2: two label sets, the rest under comm=\"other\"" \

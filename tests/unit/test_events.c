@@ -25,7 +25,7 @@ static struct reason_names reasons;
 
 #define EVENT_KEYS "type,kind,time,ts_ns,pid,comm,family,saddr,sport,daddr,dport,state,reason," \
 		   "errno,ret,bytes,trigger_pid,trigger_comm,cookie,cgroup,container,unit"
-#define STATS_KEYS "type,events,lost,malformed,timelines,evicted,flooded,probes"
+#define STATS_KEYS "type,events,lost,malformed,timelines,evicted,flooded,probes,ignored"
 
 /* every JSON line produced, with the key list it must have, checked by python3 at the end */
 static struct {
@@ -774,7 +774,8 @@ static void test_stats(void)
 	CHECK("stats json returns 0", emit_stats(&e, &s) == 0);
 	fflush(f);
 	want = sq("{'type':'stats','events':7,'lost':1,'malformed':2,'timelines':0,'evicted':0,'flooded':0,"
-		  "'probes':{'send_reset':'tp_btf','receive_reset':'raw_tp','signal':null}}\n");
+		  "'probes':{'send_reset':'tp_btf','receive_reset':'raw_tp','signal':null},"
+		  "'ignored':0}\n");
 	CHECK_STR("stats line", buf, want);
 	keep_json(buf, STATS_KEYS);
 	free(want);
@@ -789,7 +790,7 @@ static void test_stats(void)
 	CHECK("stats without hooks returns 0", emit_stats(&e, &s) == 0);
 	fflush(f);
 	want = sq("{'type':'stats','events':18446744073709551615,'lost':1,'malformed':2,"
-		  "'timelines':0,'evicted':0,'flooded':0,'probes':{}}\n");
+		  "'timelines':0,'evicted':0,'flooded':0,'probes':{},'ignored':0}\n");
 	CHECK_STR("stats line, no hooks", buf, want);
 	keep_json(buf, STATS_KEYS);
 	free(want);
