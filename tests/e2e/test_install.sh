@@ -27,6 +27,9 @@ check "static: ldd says not a dynamic executable" \
 check "static: no PT_INTERP (no dynamic loader)" \
 	bash -c "LC_ALL=C readelf -lW '$STATIC_RT' | grep -q 'Elf file type' && ! LC_ALL=C readelf -lW '$STATIC_RT' | grep -q INTERP"
 check "static: --version runs" bash -c "'$STATIC_RT' --version | grep -q '^rsttrace .* (libbpf [0-9]*\.[0-9]*)$'"
+"$STATIC_RT" --metrics "$(free_port)" -o none -d 1 >/dev/null 2>"$WORK/static-metrics.err"
+check "static: --metrics is refused with the reason (no static libmicrohttpd), exit 1" \
+	bash -c "[ $? = 1 ] && grep -q 'not available in this static build' '$WORK/static-metrics.err'"
 
 # and it traces: a refused connect gives a timeline with the verdict refused
 port=$(free_port)
