@@ -34,14 +34,15 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wno-missing-field-initializers -Werror
 USER_CFLAGS := -std=gnu11 $(WARN) -I$(OUTPUT) -Iuser -MMD -MP
 BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
-LIBS := -lbpf -lelf -lz
+# libmicrohttpd: the --metrics endpoint (user/metrics_http.c)
+LIBS := -lbpf -lelf -lz -lmicrohttpd -lpthread
 # STATIC=1: ./rsttrace with no shared-library dependency, to copy to another machine. A static
 # link also needs the libraries' own dependencies (libelf may need -lzstd, -llzma), which only
 # pkg-config --static knows.
 PKG_CONFIG ?= pkg-config
 ifeq ($(STATIC),1)
 LDFLAGS += -static
-LIBS := $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),$(LIBS))
+LIBS := $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),-lbpf -lelf -lz) -lpthread
 endif
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
 
@@ -53,14 +54,20 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_SRCS := $(filter-out user/main.c user/metrics_http_none.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
+# a static binary has no --metrics: Debian's libmicrohttpd.a needs GnuTLS, whose own
+# dependencies have no static libraries (user/metrics_http_none.c says so at run time)
+STATIC_OBJS := $(filter-out $(OUTPUT)/metrics_http.o,$(USER_OBJS)) $(OUTPUT)/metrics_http_none.o
+# without STATIC given, the kind of the last link (as $(OUTPUT)/link-mode below)
+LINK_STATIC := $(if $(STATIC),$(filter 1,$(STATIC)),$(shell grep -qs '^STATIC=1' $(OUTPUT)/link-mode && echo 1))
+LINK_OBJS := $(if $(LINK_STATIC),$(STATIC_OBJS),$(USER_OBJS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 # the pure user-space core the unit tests link (no skeleton, no kernel)
 CORE_SRCS := user/json.c user/options.c user/names.c user/events.c user/emit.c user/clock.c \
 	user/log.c user/conns.c user/causes.c user/verdicts.c user/joiner.c user/floods.c \
 	user/nsfilter.c user/record.c user/replay.c user/replay_filter.c user/pipeline.c \
-	user/summary.c
+	user/summary.c user/metrics.c user/identity.c user/rotate.c
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -97,7 +104,7 @@ $(OUTPUT)/link-mode: FORCE | $(OUTPUT)
 .PHONY: FORCE
 FORCE:
 
-$(BIN): $(OUTPUT)/main.o $(USER_OBJS) $(if $(STATIC),$(OUTPUT)/link-mode)
+$(BIN): $(OUTPUT)/main.o $(LINK_OBJS) $(if $(STATIC),$(OUTPUT)/link-mode)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIBS) -o $@
 
@@ -115,8 +122,8 @@ $(OUTPUT)/scen: tests/scen/scen.c | $(OUTPUT)
 # spin and regs (tests/vm/context.sh: busy user-mode loops in the guest, bpf/arch.h's rule)
 VM_BINS := $(OUTPUT)/vm/rsttrace $(OUTPUT)/vm/scen \
 	$(if $(filter-out $(HOST_ARCH),$(ARCH)),$(OUTPUT)/vm/spin $(OUTPUT)/vm/regs)
-VM_LIBS = $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),$(LIBS))
-$(OUTPUT)/vm/rsttrace: $(OUTPUT)/main.o $(USER_OBJS)
+VM_LIBS = $(or $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null),-lbpf -lelf -lz) -lpthread
+$(OUTPUT)/vm/rsttrace: $(OUTPUT)/main.o $(STATIC_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -static $^ $(VM_LIBS) -o $@
@@ -252,18 +259,28 @@ run:
 	$(Q)$(MAKE) --no-print-directory rsttrace
 	./rsttrace $(ARGS)
 
-# install: the binary, the man page and the bash completion, under $(DESTDIR)$(PREFIX)
-# (PREFIX=/usr for a package; DESTDIR stages into a directory). tests/e2e/test_install.sh
-# checks the exact list.
+# install: the binary, the man page, the bash completion, the systemd unit (its ExecStart
+# names the installed binary) and its options file /etc/default/rsttrace (kept when it exists:
+# the admin's), under $(DESTDIR)$(PREFIX) (PREFIX=/usr for a package; DESTDIR stages into a
+# directory). tests/e2e/test_install.sh checks the exact list.
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 INSTALLED := $(DESTDIR)$(PREFIX)/sbin/rsttrace $(DESTDIR)$(MANDIR)/man8/rsttrace.8 \
-	$(DESTDIR)$(BASHCOMPDIR)/rsttrace
+	$(DESTDIR)$(BASHCOMPDIR)/rsttrace $(DESTDIR)$(UNITDIR)/rsttrace.service \
+	$(DESTDIR)$(SYSCONFDIR)/default/rsttrace
 .PHONY: uninstall
-install: rsttrace
+$(OUTPUT)/rsttrace.service: service/rsttrace.service.in FORCE | $(OUTPUT)
+	$(Q)sed 's|@SBINDIR@|$(PREFIX)/sbin|' $< >$@.tmp && mv $@.tmp $@
+
+install: rsttrace $(OUTPUT)/rsttrace.service
 	install -D -m 0755 rsttrace $(DESTDIR)$(PREFIX)/sbin/rsttrace
 	install -D -m 0644 rsttrace.8 $(DESTDIR)$(MANDIR)/man8/rsttrace.8
 	install -D -m 0644 completion/rsttrace.bash $(DESTDIR)$(BASHCOMPDIR)/rsttrace
+	install -D -m 0644 $(OUTPUT)/rsttrace.service $(DESTDIR)$(UNITDIR)/rsttrace.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/rsttrace ] || \
+		install -D -m 0644 service/rsttrace.default $(DESTDIR)$(SYSCONFDIR)/default/rsttrace
 
 uninstall:
 	rm -f $(INSTALLED)

@@ -2,12 +2,16 @@
 #
 # The options come from `rsttrace --help` itself (argp's "  -x, --long=ARG  text" lines), so a
 # new option completes without editing this file, and its value is completed by the name argp
-# shows for it: FAMILY (probe families), PID (running processes), COMM (their names), FILE or
+# shows for it: FAMILY (probe families), FORMAT (-o), GROUP (--by), VERDICT (--ignore), PID
+# (running processes), COMM (their names), FILE or
 # PATH (files), DIR (directories); other values (PORT, SECONDS) are left to the user.
 # Self-contained: needs nothing from the bash-completion package.
 
 # what --probes accepts; keep in step with family_names in user/options.c
 _rsttrace_families="auto fentry kprobe tracepoint raw_tp"
+# what --ignore accepts before its ':COMM'; keep in step with verdict_codes in user/verdicts.c
+_rsttrace_verdicts="refused backlog_overflow abort_unread_data linger_abort write_after_peer_close
+client_abort_propagated keepalive_race timeout_abort reset_by_remote unknown"
 # used only when `rsttrace --help` cannot be run (not in PATH yet)
 _rsttrace_fallback="- --pid PID
 - --port PORT
@@ -66,6 +70,9 @@ _rsttrace_value()
 	local kind=$1 cur=$2 head=
 	case "$kind" in
 	FAMILY) COMPREPLY=($(compgen -W "$_rsttrace_families" -- "$cur")) ;;
+	FORMAT) COMPREPLY=($(compgen -W "text json none" -- "$cur")) ;;
+	GROUP) COMPREPLY=($(compgen -W "comm container unit" -- "$cur")) ;;
+	VERDICT) COMPREPLY=($(compgen -W "$_rsttrace_verdicts" -- "$cur")) ;;
 	PID)
 		# a comma list (-p 12,3<TAB>): complete the last element, keep those before it
 		[[ $cur == *,* ]] && head=${cur%,*},

@@ -8,7 +8,7 @@
 #            compiler, the arm64 libraries (multiarch: dpkg --add-architecture arm64) and
 #            qemu-system-arm (qemu-system-aarch64)
 set -eu
-BUILD="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev pkg-config"
+BUILD="make gcc clang bpftool libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev pkg-config"
 ARM64=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -18,15 +18,18 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-# build: clang (BPF), bpftool (skeleton), libbpf/libelf/zlib (loader); tests: jq (checking
+# build: clang (BPF), bpftool (skeleton), libbpf/libelf/zlib (loader), libmicrohttpd
+# (--metrics' HTTP server); tests: jq (checking
 # JSON), python3, iproute2 (netns), util-linux (setpriv), curl, nginx-light and golang-go
 # (the incident's real servers), procps (pgrep), python3-jsonschema (every JSON line checked
 # against schema/, by /usr/bin/python3), groff-base and man-db (the man page lint);
 # qemu-system-x86 and busybox-static (the kernel matrix, tests/vm: Debian's 6.1 in a VM);
-# libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz, test_fuzz.sh)
+# libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz, test_fuzz.sh);
+# prometheus (a real server scraping --metrics, and promtool) and systemd (systemd-analyze
+# verify of the unit; nothing is started)
 PKGS="$BUILD jq python3 iproute2
 util-linux curl nginx-light golang-go procps python3-jsonschema groff-base man-db
-qemu-system-x86 busybox-static libclang-rt-dev $*"
+qemu-system-x86 busybox-static libclang-rt-dev prometheus systemd $*"
 [ -n "${ONLY_BUILD:-}" ] && PKGS="$BUILD $*"
 PKGS="$PKGS $ARM64"
 missing=""

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "emit.h"
+#include "identity.h"
 
 /* How a field shows in text output; JSON always writes every field. */
 enum text_style {
@@ -64,6 +65,14 @@ static void put_i64(struct emitter *e, const char *key, struct field how, bool k
 	put_str(e, key, how, known ? buf : NULL);
 }
 
+/* " key=value" of a string from the system (a unit name): no escape reaches a terminal */
+static void text_safe(struct emitter *e, const char *key, const char *val)
+{
+	fprintf(e->f, " %s=", key);
+	for (const unsigned char *c = (const unsigned char *)val; *c; c++)
+		fputc(*c < 0x20 || *c >= 0x7f || *c == ' ' ? '?' : *c, e->f);
+}
+
 /* a process: pid and comm keys in JSON, "pid/comm" in text (label= when a detail) */
 static void put_task(struct emitter *e, const char *pid_key, const char *comm_key,
 		     const char *label, struct field how, bool known, const struct rt_task *t)
@@ -85,6 +94,29 @@ static void put_task(struct emitter *e, const char *pid_key, const char *comm_ke
 		if (*c < 0x20 || *c >= 0x7f)
 			*c = '?';
 	put_str(e, label, how, known ? buf : NULL);
+}
+
+/* the owner's cgroup, container and unit (identity.h): JSON keys, null when unknown; in text
+ * the container (its first 12 digits, as docker shows it) or else the unit, as a detail */
+static void put_identity(struct emitter *e, bool known, __u32 pid, struct field how)
+{
+	const struct identity *id = known ? identity_get(e->ids, pid) : NULL;
+	char buf[24];
+
+	if (e->mode == EMIT_JSON) {
+		json_str(&e->json, "cgroup", id ? id->cgroup : NULL);
+		json_str(&e->json, "container", id && id->container[0] ? id->container : NULL);
+		json_str(&e->json, "unit", id && id->unit[0] ? id->unit : NULL);
+		return;
+	}
+	if (!id || how.style != TEXT_DETAIL)
+		return;
+	if (id->container[0]) {
+		snprintf(buf, sizeof(buf), "%.12s", id->container);
+		put_str(e, "container", how, buf);
+	} else if (id->unit[0]) {
+		text_safe(e, "unit", id->unit);
+	}
 }
 
 /* an endpoint: addr and port keys in JSON, "addr:port" ("[v6]:port") in text; an unknown
@@ -196,6 +228,8 @@ static void put_event_fields(struct emitter *e, const struct event *ev, const st
 	put_i64(e, "ret", ev->kind == RT_WRITE ? HIDDEN : DETAIL, ev->has_ret, ev->ret);
 	put_i64(e, "bytes", DETAIL, ev->bytes >= 0, ev->bytes);
 	put_task(e, "trigger_pid", "trigger_comm", "trigger", DETAIL, ev->has_trigger, &ev->trigger);
+	if (e->mode != EMIT_JSON)
+		put_identity(e, ev->has_owner, ev->owner.pid, DETAIL);
 	if (e->mode == EMIT_JSON) {
 		if (ev->cookie)
 			json_u64_as_str(&e->json, "cookie", ev->cookie);
@@ -207,11 +241,14 @@ static void put_event_fields(struct emitter *e, const struct event *ev, const st
 			json_str(&e->json, "side", side);
 			json_double(&e->json, "t_ms", pos->t_ms, 3);
 		}
+		put_identity(e, ev->has_owner, ev->owner.pid, HIDDEN); /* an extension: last */
 	}
 }
 
 int emit_event(struct emitter *e, const struct event *ev)
 {
+	if (e->mode == EMIT_NONE)
+		return 0;
 	if (e->mode == EMIT_JSON) {
 		json_object_begin(&e->json, NULL);
 		put_event_fields(e, ev, NULL);
@@ -226,7 +263,7 @@ int emit_event(struct emitter *e, const struct event *ev)
 int emit_stats(struct emitter *e, const struct emit_stats *s)
 {
 	if (e->mode != EMIT_JSON)
-		return 0; /* text mode reports its counts on stderr (main.c) */
+		return 0; /* text mode reports its counts on stderr (main.c); none, nothing */
 	json_object_begin(&e->json, NULL);
 	json_str(&e->json, "type", "stats");
 	json_u64(&e->json, "events", s->events);
@@ -249,6 +286,7 @@ int emit_stats(struct emitter *e, const struct emit_stats *s)
 	for (int i = 0; i < s->nhooks; i++)
 		json_str(&e->json, s->hook[i], s->mechanism[i]);
 	json_object_end(&e->json);
+	json_u64(&e->json, "ignored", s->ignored); /* an extension: last */
 	json_object_end(&e->json);
 	return finish_record(e);
 }
@@ -273,6 +311,7 @@ static void json_end(struct emitter *e, const char *key, const struct end_view *
 	json_str(&e->json, "addr", v->addr[0] ? v->addr : NULL);
 	put_u64(e, "port", HIDDEN, v->port != 0, v->port);
 	put_task(e, "pid", "comm", NULL, HIDDEN, v->has_owner, &v->owner);
+	put_identity(e, v->has_owner, v->owner.pid, HIDDEN);
 	json_object_end(&e->json);
 }
 
@@ -327,6 +366,8 @@ static void text_end(struct emitter *e, char side, const struct end_view *v)
 	fprintf(e->f, "%c %s:%u", side, v->addr[0] ? v->addr : "-", v->port);
 	if (v->has_owner)
 		fprintf(e->f, " %.16s (pid %u)", v->owner.comm, v->owner.pid);
+	if (v->has_owner)
+		put_identity(e, true, v->owner.pid, DETAIL);
 }
 
 /* consecutive successful writes of one side: one line with the count and the last sizes */
@@ -384,6 +425,10 @@ static int timeline_text(struct emitter *e, const struct timeline_view *tl)
 
 int emit_timeline(struct emitter *e, const struct timeline_view *tl)
 {
+	if (e->observe && !e->observe(e->observe_ctx, tl->verdict_code, &tl->end[0], &tl->end[1], 1))
+		return 0;
+	if (e->mode == EMIT_NONE)
+		return 0;
 	if (e->sink)
 		return e->sink(e->sink_ctx, tl->verdict_code, &tl->end[0], &tl->end[1], 1);
 	return e->mode == EMIT_JSON ? timeline_json(e, tl) : timeline_text(e, tl);
@@ -396,6 +441,10 @@ int emit_flood(struct emitter *e, const char *code, const struct end_view *a,
 	char t0[40], t1[40];
 	struct end_view ends[2] = { *a, *b };
 
+	if (e->observe && !e->observe(e->observe_ctx, code, a, b, count))
+		return 0;
+	if (e->mode == EMIT_NONE)
+		return 0;
 	if (e->sink)
 		return e->sink(e->sink_ctx, code, a, b, count);
 	if (e->mode == EMIT_TEXT) {
@@ -424,7 +473,7 @@ int emit_flood(struct emitter *e, const char *code, const struct end_view *a,
 /* ------------------------------------------------------------------------------------ */
 /* summary tables (--summary)                                                            */
 
-static void summary_row(struct emitter *e, const struct summary_row *r)
+static void summary_row(struct emitter *e, const struct summary_row *r, const char *label)
 {
 	if (e->mode == EMIT_JSON)
 		json_object_begin(&e->json, NULL);
@@ -432,7 +481,22 @@ static void summary_row(struct emitter *e, const struct summary_row *r)
 		fputs("  ", e->f);
 	put_u64(e, "count", COLUMN(8), true, r->count);
 	put_str(e, "verdict", COLUMN(24), r->code);
-	if (r->several_pids && e->mode == EMIT_JSON) {
+	if (label && e->mode == EMIT_JSON) {
+		json_str(&e->json, label, r->group && r->group[0] ? r->group : NULL);
+	} else if (label) {
+		/* a container id's first 12 digits, as docker shows it; a unit as it is */
+		char buf[40];
+
+		snprintf(buf, sizeof(buf), "%.*s", !strcmp(label, "container") ? 12 : 32,
+			 r->group && r->group[0] ? r->group : "-");
+		for (unsigned char *c = (unsigned char *)buf; *c; c++)
+			if (*c < 0x20 || *c >= 0x7f)
+				*c = '?';
+		put_str(e, label, COLUMN(22), buf);
+	}
+	if (label && e->mode != EMIT_JSON) {
+		/* the group's column stands for the process's */
+	} else if (r->several_pids && e->mode == EMIT_JSON) {
 		json_null(&e->json, "pid");
 		json_strn(&e->json, "comm", r->a.owner.comm, sizeof(r->a.owner.comm));
 	} else if (r->several_pids) {
@@ -466,14 +530,17 @@ static void summary_head_text(struct emitter *e, const struct summary_view *s)
 	fprintf(e->f, "rsttrace summary at %s: %llu incidents in the last %.1f s, %llu since "
 		"the start\n", t, s->incidents, (s->end_ns - s->start_ns) / 1e9, s->total);
 	if (s->nrows)
-		fprintf(e->f, "  %-8s %-24s %-22s %-24s %s\n", "COUNT", "VERDICT", "PROCESS", "PEER",
-			"PEER PROCESS");
+		fprintf(e->f, "  %-8s %-24s %-22s %-24s %s\n", "COUNT", "VERDICT",
+			!s->group_label ? "PROCESS" : !strcmp(s->group_label, "unit") ? "UNIT" :
+			"CONTAINER", "PEER", "PEER PROCESS");
 }
 
 int emit_summary(struct emitter *e, const struct summary_view *s)
 {
 	char t[40];
 
+	if (e->mode == EMIT_NONE)
+		return 0;
 	if (e->mode == EMIT_TEXT) {
 		summary_head_text(e, s);
 	} else {
@@ -487,7 +554,7 @@ int emit_summary(struct emitter *e, const struct summary_view *s)
 		json_array_begin(&e->json, "rows");
 	}
 	for (int i = 0; i < s->nrows; i++)
-		summary_row(e, &s->rows[i]);
+		summary_row(e, &s->rows[i], s->group_label);
 	if (e->mode == EMIT_JSON) {
 		json_array_end(&e->json);
 		json_u64(&e->json, "rows_more", s->rows_more);

@@ -13,12 +13,20 @@
 enum emit_mode {
 	EMIT_TEXT,
 	EMIT_JSON,
+	EMIT_NONE,   /* -o none: nothing printed; incidents still go to observe (metrics) */
 };
+
+struct identity_cache;
 
 /* --summary: where timelines and floods go instead of the output (user/summary.c): the
  * incident's verdict, its two ends, and how many incidents it stands for */
 typedef int (*incident_sink_fn)(void *ctx, const char *code, const struct end_view *a,
 				const struct end_view *b, unsigned long long count);
+
+/* every incident (a timeline, or a flood's count) before it is printed or summed: metrics
+ * count it here; false: do not print it (--ignore) */
+typedef bool (*incident_observe_fn)(void *ctx, const char *code, const struct end_view *a,
+				    const struct end_view *b, unsigned long long count);
 
 struct emitter {
 	enum emit_mode mode;
@@ -29,6 +37,9 @@ struct emitter {
 	const struct reason_names *reasons;
 	incident_sink_fn sink;              /* NULL: print timelines and floods */
 	void *sink_ctx;
+	incident_observe_fn observe;        /* NULL: every incident is printed */
+	void *observe_ctx;
+	const struct identity_cache *ids;   /* owners' cgroups; NULL: none known */
 };
 
 /* One row of a summary table: incidents of one verdict between one program (the a end's
@@ -39,6 +50,7 @@ struct summary_row {
 	struct end_view a, b;
 	bool several_pids;                  /* a.owner.pid is only the last of them */
 	unsigned long long count;
+	const char *group;                  /* --by container|unit: the a end's, "" none */
 };
 
 /* One interval's table, rows most frequent first. incidents = the rows' counts +
@@ -52,6 +64,7 @@ struct summary_view {
 	unsigned long long rows_more;       /* rows beyond the ones shown */
 	unsigned long long incidents_more;  /* their incidents */
 	unsigned long long untracked;       /* incidents past the table's bound: rows unknown */
+	const char *group_label;            /* --by: "container" or "unit"; NULL: by comm */
 };
 
 /* what the stats record reports */
@@ -68,6 +81,7 @@ struct emit_stats {
 	unsigned long long shed[RT_KIND_MAX];
 	unsigned long long shed_total;
 	unsigned long long owners_full;
+	unsigned long long ignored;         /* incidents --ignore kept out of the output */
 	int nhooks;
 	const char *hook[EMIT_MAX_HOOKS];       /* "send_reset" */
 	const char *mechanism[EMIT_MAX_HOOKS];  /* "tp_btf", NULL: unavailable */

@@ -11,16 +11,20 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/utsname.h>
+#include <sys/socket.h>
 #include "clock.h"
 #include "emit.h"
 #include "events.h"
 #include "joiner.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "names.h"
 #include "options.h"
 #include "pipeline.h"
 #include "privilege.h"
 #include "replay.h"
+#include "rotate.h"
 #include "tracer.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -33,9 +37,15 @@ struct app {
 	struct emitter out;
 	struct pipeline pipe;     /* record, decode, join or print: live and replay alike */
 	struct rec_writer *rec;   /* -w; NULL when not recording */
+	struct rotator rot;       /* -w with -C/-G: the series of files */
+	bool rotating;
+	unsigned long long run_id; /* the recording's run: wall-clock ns at its start */
 	int argc;                 /* the command line, for the recording's header */
 	char **argv;
 	struct emit_stats stats;
+	struct metrics *metrics;  /* --metrics; NULL: none */
+	struct metrics_http *http;
+	int http_fd;              /* listening before the privileges go, served after */
 	bool output_closed;       /* the reader went away: finish quietly */
 	int output_error;         /* another output failure: exit 1 */
 };
@@ -98,6 +108,10 @@ static int start_pipeline(struct app *app)
 		.ask_owner = tracer_owner_of,
 		.ask_ctx = &app->tracer,
 		.summary_s = app->opts.summary_s,
+		.metrics = app->metrics,
+		.by = app->opts.by,
+		.ignore = &app->opts,
+		.lookup_ids = true,
 	};
 
 	return pipeline_init(&app->pipe, &cfg);
@@ -132,10 +146,17 @@ static void announce(const struct app *app)
 	const struct rt_options *o = &app->opts;
 	struct utsname u;
 
-	fprintf(stderr, "rsttrace: tracing TCP resets and socket errors (%s%s%s%s); Ctrl-C to stop\n",
-		o->events ? "events" : "incidents", o->json ? ", JSON" : "",
+	char metrics[128] = "";
+
+	if (o->metrics)
+		snprintf(metrics, sizeof(metrics), ", metrics on %s%s%s:%u",
+			 o->metrics_family == AF_INET6 ? "[" : "", o->metrics_addr,
+			 o->metrics_family == AF_INET6 ? "]" : "", o->metrics_port);
+	fprintf(stderr, "rsttrace: tracing TCP resets and socket errors (%s%s%s%s%s); Ctrl-C to stop\n",
+		o->events ? "events" : "incidents",
+		o->json ? ", JSON" : o->output == RT_OUTPUT_NONE ? ", no output" : "",
 		o->nports || o->npids || o->comm[0] || o->netns || o->cgroup_id ? ", filtered" : "",
-		o->duration_s > 0 ? ", for a set duration" : "");
+		o->duration_s > 0 ? ", for a set duration" : "", metrics);
 	/* which kernel the hooks were chosen on: the kernel matrix's logs (tests/vm) */
 	if (!uname(&u))
 		info("kernel %s", u.release);
@@ -193,12 +214,16 @@ static void run_loop(struct app *app)
 		}
 		note_output_error(app, pipeline_tick(&app->pipe, now_ns(),
 						     app->rec ? tracer_lost(&app->tracer) : 0));
+		if (app->rotating)
+			rotate_tick(&app->rot, app->rec, now_ns()); /* errors: the recording's */
 		if (pipeline_rec_error(&app->pipe))
 			break; /* reported by finish() */
 		live_stats(app, now_ns(), &next_live);
+		if (app->metrics)
+			metrics_records(app->metrics, app->stats.events, tracer_lost(&app->tracer));
 		if (end && now_s() >= end)
 			break;
-		if (stdout_gone())
+		if (app->opts.output != RT_OUTPUT_NONE && stdout_gone())
 			app->output_closed = true;
 	}
 	/* what is already queued happened before the stop: report it too */
@@ -235,6 +260,9 @@ static int finish(struct app *app)
 			app->stats.shed_total,
 			app->stats.shed_total ? " (lifecycle records dropped to keep room for "
 						"incidents)" : "");
+	if ((app->opts.verbose || app->stats.lost || !app->opts.json) && app->stats.ignored)
+		fprintf(stderr, "rsttrace: %llu incidents not printed (--ignore), counted in the "
+			"metrics\n", app->stats.ignored);
 	if (app->output_error) {
 		warn("writing the output failed: %s", strerror(-app->output_error));
 		return RT_EXIT_RUNTIME;
@@ -242,22 +270,98 @@ static int finish(struct app *app)
 	return rec_err ? RT_EXIT_RUNTIME : RT_EXIT_OK;
 }
 
+/* the identities found so far (a pid whose lookup found nothing prints as unknown anyway) */
+static void write_identity(void *ctx, const struct rec_identity *r)
+{
+	struct rec_identity buf;
+
+	if (r->found)
+		rec_write(ctx, REC_IDENTITY, &buf, identity_encode(r, &buf));
+}
+
+/* what every file of the recording starts with: the header, with its place in the series,
+ * and (a rotated file) the identities known so far, for a replay of this file on */
+static int start_file(void *ctx, struct rec_writer *w, unsigned seq)
+{
+	struct app *app = ctx;
+	int err = recording_write_header(w, &app->clock, &app->reasons, &app->stats, app->argc,
+					 app->argv, seq, app->run_id);
+
+	if (!err && app->pipe.ids)
+		identity_each(app->pipe.ids, write_identity, w);
+	return err ?: w->error;
+}
+
 /* -w: opened before the privileges are dropped; the header says what replay needs */
 static int open_recording(struct app *app)
 {
+	const struct rt_options *o = &app->opts;
+	struct timespec ts;
 	int err;
 
-	app->rec = rec_writer_open(app->opts.write_path);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	app->run_id = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	app->rotating = o->rotate_bytes || o->rotate_s > 0;
+	if (app->rotating) {
+		app->rot = (struct rotator){ .pattern = o->write_path, .max_bytes = o->rotate_bytes,
+					     .count = o->rotate_count,
+					     .every_ns = (__u64)(o->rotate_s * 1e9),
+					     .start = start_file, .start_ctx = app };
+		app->rec = rotate_open(&app->rot, now_ns());
+	} else {
+		app->rec = rec_writer_open(o->write_path);
+	}
 	if (!app->rec) {
-		warn("cannot write the recording %s: %s", app->opts.write_path, strerror(errno));
+		warn("cannot write the recording %s: %s", app->rotating && app->rot.current[0] ?
+		     app->rot.current : o->write_path, strerror(errno));
 		return -1;
 	}
 	fill_probe_stats(app);
-	err = recording_write_header(app->rec, &app->clock, &app->reasons, &app->stats,
-				     app->argc, app->argv) ?: rec_flush(app->rec);
+	err = start_file(app, app->rec, 0) ?: rec_flush(app->rec);
 	if (err)
-		warn("cannot write the recording %s: %s", app->opts.write_path, strerror(-err));
+		warn("cannot write the recording %s: %s", app->rotating ? app->rot.current :
+		     o->write_path, strerror(-err));
 	return err;
+}
+
+/* rsttrace_build_info's probes label: the mechanisms in use, each once ("tp_btf", or
+ * "fentry,tp_btf" on an older kernel) */
+static void set_build_info(struct app *app)
+{
+	char probes[128] = "";
+	struct utsname u;
+	size_t len = 0;
+
+	for (int i = 0; i < app->stats.nhooks; i++) {
+		const char *m = app->stats.mechanism[i];
+		bool seen = false;
+
+		for (int k = 0; k < i && m; k++)
+			seen |= app->stats.mechanism[k] && !strcmp(app->stats.mechanism[k], m);
+		if (m && !seen && len < sizeof(probes))
+			len += snprintf(probes + len, sizeof(probes) - len, "%s%s", len ? "," : "", m);
+	}
+	if (uname(&u))
+		strcpy(u.release, "");
+	metrics_build_info(app->metrics, RSTTRACE_VERSION, u.release, probes);
+}
+
+/* --metrics: the counters, and the socket bound while the privileges allow any port */
+static int open_metrics(struct app *app, char *err, size_t len)
+{
+	const struct rt_options *o = &app->opts;
+
+	app->http_fd = -1;
+	if (!o->metrics)
+		return 0;
+	app->metrics = metrics_new(o->metrics_limit, o->by);
+	if (!app->metrics) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	app->http_fd = metrics_http_listen(o->metrics_family, o->metrics_addr, o->metrics_port,
+					   err, len);
+	return app->http_fd < 0 ? -1 : 0;
 }
 
 static int run(struct app *app)
@@ -277,8 +381,8 @@ static int run(struct app *app)
 	if (!reason_names_from_btf(&app->reasons, app->tracer.vmlinux))
 		reason_names_builtin(&app->reasons);
 	tracer_release_btf(&app->tracer); /* MBs not needed any more: before libbpf loads its own */
-	emitter_init(&app->out, app->opts.json ? EMIT_JSON : EMIT_TEXT, stdout, &app->clock,
-		     &app->reasons);
+	emitter_init(&app->out, app->opts.output == RT_OUTPUT_NONE ? EMIT_NONE :
+		     app->opts.json ? EMIT_JSON : EMIT_TEXT, stdout, &app->clock, &app->reasons);
 	emitter_batch(&app->out);
 	/* one thread writes stdout: no stdio locking per call, and a buffer large enough
 	 * that a flood is written in few system calls (flushed once per batch anyway) */
@@ -286,6 +390,10 @@ static int run(struct app *app)
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	if (app->opts.write_path && open_recording(app))
 		return RT_EXIT_RUNTIME;
+	if (open_metrics(app, err, sizeof(err))) {
+		warn("%s", err);
+		return RT_EXIT_RUNTIME;
+	}
 	if (start_pipeline(app)) {
 		warn("out of memory");
 		return RT_EXIT_RUNTIME;
@@ -303,6 +411,15 @@ static int run(struct app *app)
 		return RT_EXIT_RUNTIME;
 	}
 	fill_probe_stats(app);
+	if (app->metrics) {
+		set_build_info(app);
+		app->http = metrics_http_start(app->http_fd, app->metrics, err, sizeof(err));
+		app->http_fd = -1;
+		if (!app->http) {
+			warn("%s", err);
+			return RT_EXIT_RUNTIME;
+		}
+	}
 	announce(app);
 	run_loop(app);
 	return finish(app);
@@ -345,11 +462,17 @@ int main(int argc, char **argv)
 	setup_signals();
 	if (app.opts.read_path)
 		return replay_main(&app.opts, app.opts.read_path);
+	app.http_fd = -1;
 	app.argc = argc;
 	app.argv = argv;
 	rc = run(&app);
+	metrics_http_stop(app.http); /* before the counters it serves go */
+	if (app.http_fd >= 0)
+		close(app.http_fd);
+	metrics_free(app.metrics);
 	pipeline_free(&app.pipe);
 	rec_writer_close(app.rec);
+	rotate_free(&app.rot);
 	tracer_close(&app.tracer);
 	return rc;
 }

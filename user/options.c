@@ -7,6 +7,7 @@
  * options_parse() hundreds of times in one process, and main() maps the result to an exit code.
  */
 #include <argp.h>
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "nsfilter.h"
 #include "options.h"
+#include "verdicts.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define STR(x) #x
@@ -34,6 +36,11 @@
 #define SUMMARY_MAX_S 3600
 #define SUMMARY_RULE "must be >= 0.1 and <= " XSTR(SUMMARY_MAX_S) " seconds"
 
+#include "metrics.h"
+#define METRICS_LIMIT_RULE "must be 1.." XSTR(METRICS_LIMIT_MAX)
+#define COUNT_MAX 100000
+#define ROTATE_MAX_S 31536000
+
 /* the messages and the help say "15 bytes" */
 _Static_assert(RT_COMM_LEN == 16, "update the comm messages");
 
@@ -46,6 +53,10 @@ enum {
 	OPT_NETNS,
 	OPT_CGROUP,
 	OPT_SUMMARY,
+	OPT_METRICS,
+	OPT_METRICS_LIMIT,
+	OPT_BY,
+	OPT_IGNORE,
 };
 
 /* argp_help() takes a non-const name; messages always say "rsttrace", whatever argv[0] is. */
@@ -86,13 +97,31 @@ static const struct argp_option option_table[] = {
 	  "Only sockets created in this cgroup v2 directory or below it (a container's "
 	  "cgroup, e.g. /sys/fs/cgroup/system.slice/NAME.service)", 1 },
 	{ NULL, 0, NULL, 0, "Output:", 2 },
-	{ "json", 'j', NULL, 0, "JSON lines on stdout, nothing else on stdout", 2 },
+	{ "json", 'j', NULL, 0, "JSON lines on stdout, nothing else on stdout (-o json)", 2 },
+	{ "output", 'o', "FORMAT", 0,
+	  "text (default), json (as -j) or none: nothing on stdout, for an agent that only "
+	  "serves --metrics or records with -w", 2 },
+	{ "ignore", OPT_IGNORE, "VERDICT[:COMM]", 0,
+	  "Do not print incidents of this verdict (whose a or b end is owned by COMM, when "
+	  "given): expected resets; still counted in --metrics. Repeatable, at most "
+	  XSTR(RT_MAX_IGNORE), 2 },
+	{ "by", OPT_BY, "GROUP", 0,
+	  "comm, container or unit: what the --summary rows and the --metrics process labels "
+	  "name: the process name (default), the owner's container id or its systemd unit (from "
+	  "its cgroup)", 2 },
 	{ "events", OPT_EVENTS, NULL, 0,
 	  "Every raw event as it happens, instead of one timeline per incident", 2 },
 	{ "summary", OPT_SUMMARY, "SECONDS", OPTION_ARG_OPTIONAL,
 	  "Instead of timelines, a table every SECONDS (default " XSTR(SUMMARY_DEFAULT_S)
 	  ") of the incidents reported in that interval, by process, peer and verdict, "
 	  "with counts, most frequent first", 2 },
+	{ NULL, 0, NULL, 0, "Metrics (docs/agent.md):", 2 },
+	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0,
+	  "Serve Prometheus metrics over HTTP on ADDR (default 127.0.0.1; IPv6 in brackets: "
+	  "[::1]:9464) and PORT, at /metrics, beside any output", 2 },
+	{ "metrics-limit", OPT_METRICS_LIMIT, "N", 0,
+	  "At most N label sets per metric (default " XSTR(METRICS_LIMIT_DEFAULT) "); the "
+	  "rest are counted with their process labels set to \"other\"", 2 },
 	{ NULL, 0, NULL, 0, "Probes:", 3 },
 	{ "probes", OPT_PROBES, "FAMILY", 0,
 	  "Use this probe family: auto (default: the best the kernel allows, per hook), "
@@ -111,7 +140,17 @@ static const struct argp_option option_table[] = {
 	  "crash loses at most the last one)", 5 },
 	{ "read", 'r', "FILE", 0,
 	  "Replay a recording instead of tracing (no root, no BPF; '-' reads stdin), with "
-	  "the filters and output options given", 5 },
+	  "the filters and output options given. Further FILEs after the options, or a "
+	  "directory, are replayed with it as one stream, in the order they were written", 5 },
+	{ "file-size", 'C', "SIZE", 0,
+	  "With -w: start a new file once the current one holds SIZE million bytes (k, m, g: "
+	  "thousand, million, billion bytes), named FILE, FILE1, FILE2... (tcpdump's -C)", 5 },
+	{ "file-count", 'W', "COUNT", 0,
+	  "With -w and -C or -G: keep only the last COUNT files, a ring FILE0..FILE<COUNT-1> "
+	  "(tcpdump's -W)", 5 },
+	{ "rotate-seconds", 'G', "SECONDS", 0,
+	  "With -w: start a new file every SECONDS; FILE may hold strftime(3) conversions "
+	  "(tcpdump's -G)", 5 },
 	/* group -1: argp always moves --help and --version last; keep --usage with them */
 	{ "help", 'h', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
@@ -138,6 +177,7 @@ struct parse_ctx {
 	bool reported; /* an error message already went to err */
 	bool have_comm;
 	bool have_probes; /* --probes given: meaningless with -r */
+	bool have_output, have_metrics_limit;
 	const char *netns_arg, *cgroup_arg; /* as given, for the "given twice" message */
 };
 
@@ -486,6 +526,240 @@ static int set_probes(struct parse_ctx *c, int key, const char *arg)
 			 "must be auto, fentry, kprobe, tracepoint or raw_tp");
 }
 
+/* -o text|json|none; -j is -o json: a contradiction between them is an error */
+static int set_output(struct parse_ctx *c, int key, const char *arg)
+{
+	static const char *const names[] = { "text", "json", "none" };
+	struct rt_options *o = c->o;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		if (strcmp(arg, names[i]))
+			continue;
+		if ((c->have_output && o->output != i) || (o->json && i != RT_OUTPUT_JSON))
+			return usage_error(c, "-o %s contradicts an earlier -o or -j", arg);
+		o->output = i;
+		o->json = i == RT_OUTPUT_JSON;
+		c->have_output = true;
+		return 0;
+	}
+	return bad_value(c, "output format", arg, strlen(arg), key, arg,
+			 "must be text, json or none");
+}
+
+static int set_json(struct parse_ctx *c)
+{
+	if (c->have_output && c->o->output != RT_OUTPUT_JSON)
+		return usage_error(c, "-j contradicts -o %s", c->o->output ? "none" : "text");
+	c->o->json = true;
+	c->o->output = RT_OUTPUT_JSON;
+	return 0;
+}
+
+/* --metrics [ADDR:]PORT: ADDR an IPv4 address or a bracketed IPv6 one, numeric (a name
+ * would need a resolver at start and could mean several addresses) */
+static int set_metrics(struct parse_ctx *c, int key, const char *arg)
+{
+	struct rt_options *o = c->o;
+	const char *port = arg, *colon = strrchr(arg, ':');
+	char addr[64] = "127.0.0.1";
+	unsigned char buf[16];
+	unsigned long p;
+	enum num_status st;
+
+	if (o->metrics)
+		return usage_error(c, "--metrics given twice ('%s:%u', then '%s')", o->metrics_addr,
+				   o->metrics_port, arg);
+	if (colon) {
+		size_t len = colon - arg;
+
+		if (arg[0] == '[' && len >= 2 && arg[len - 1] == ']')
+			snprintf(addr, sizeof(addr), "%.*s", (int)(len - 2), arg + 1);
+		else if (len < sizeof(addr) && !memchr(arg, ':', len))
+			snprintf(addr, sizeof(addr), "%.*s", (int)len, arg);
+		else
+			return bad_value(c, "address", arg, len, key, arg,
+					 "expected PORT, IPV4:PORT or [IPV6]:PORT");
+		port = colon + 1;
+	}
+	if (inet_pton(AF_INET, addr, buf) == 1)
+		o->metrics_family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, buf) == 1)
+		o->metrics_family = AF_INET6;
+	else
+		return bad_value(c, "address", addr, strlen(addr), key, arg,
+				 "not a numeric IPv4 or IPv6 address (IPv6 in brackets)");
+	st = parse_uint(port, strlen(port), 1, PORT_MAX, &p);
+	if (st)
+		return bad_value(c, "port", port, strlen(port), key, arg,
+				 st == NUM_EMPTY ? "must not be empty" : num_rule(st, PORT_RULE));
+	snprintf(o->metrics_addr, sizeof(o->metrics_addr), "%s", addr);
+	o->metrics_port = p;
+	o->metrics = true;
+	return 0;
+}
+
+static int set_metrics_limit(struct parse_ctx *c, int key, const char *arg)
+{
+	unsigned long v;
+	enum num_status st = parse_uint(arg, strlen(arg), 1, METRICS_LIMIT_MAX, &v);
+
+	if (st)
+		return bad_value(c, "limit", arg, strlen(arg), key, arg,
+				 num_rule(st, METRICS_LIMIT_RULE));
+	c->o->metrics_limit = v;
+	c->have_metrics_limit = true;
+	return 0;
+}
+
+static int set_by(struct parse_ctx *c, int key, const char *arg)
+{
+	static const char *const names[] = { "comm", "container", "unit" };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(arg, names[i])) {
+			c->o->by = i;
+			c->o->by_given = true;
+			return 0;
+		}
+	}
+	return bad_value(c, "grouping", arg, strlen(arg), key, arg,
+			 "must be comm, container or unit");
+}
+
+/* --ignore VERDICT[:COMM] */
+static int add_ignore(struct parse_ctx *c, int key, const char *arg)
+{
+	struct rt_options *o = c->o;
+	const char *colon = strchr(arg, ':');
+	size_t vlen = colon ? (size_t)(colon - arg) : strlen(arg);
+	struct rt_ignore *r;
+	char verdict[RT_VERDICT_LEN];
+
+	if (vlen == 0 || vlen >= sizeof(verdict))
+		return bad_value(c, "verdict", arg, vlen, key, arg,
+				 "expected VERDICT or VERDICT:COMM, VERDICT a verdict code");
+	snprintf(verdict, sizeof(verdict), "%.*s", (int)vlen, arg);
+	if (!verdict_code_known(verdict))
+		return bad_value(c, "verdict", arg, vlen, key, arg,
+				 "not a verdict code (refused, backlog_overflow, abort_unread_data, "
+				 "linger_abort, write_after_peer_close, client_abort_propagated, "
+				 "keepalive_race, timeout_abort, reset_by_remote, unknown)");
+	if (colon && (!colon[1] || strlen(colon + 1) > RT_COMM_LEN - 1))
+		return bad_value(c, "comm", colon + 1, strlen(colon + 1), key, arg,
+				 "must be 1..15 bytes, as in /proc/PID/comm");
+	if (o->nignore == RT_MAX_IGNORE)
+		return usage_error(c, "too many --ignore rules at '%s': at most " XSTR(RT_MAX_IGNORE),
+				   arg);
+	r = &o->ignore[o->nignore++];
+	snprintf(r->verdict, sizeof(r->verdict), "%s", verdict);
+	snprintf(r->comm, sizeof(r->comm), "%s", colon ? colon + 1 : "");
+	return 0;
+}
+
+bool options_ignored(const struct rt_options *o, const char *verdict, const char *comm_a,
+		     const char *comm_b)
+{
+	for (int i = 0; i < o->nignore; i++) {
+		const struct rt_ignore *r = &o->ignore[i];
+
+		if (!verdict || strcmp(r->verdict, verdict))
+			continue;
+		if (!r->comm[0] || (comm_a && !strncmp(r->comm, comm_a, RT_COMM_LEN)) ||
+		    (comm_b && !strncmp(r->comm, comm_b, RT_COMM_LEN)))
+			return true;
+	}
+	return false;
+}
+
+/* -C SIZE: millions of bytes as tcpdump, or a number with k, m or g */
+static int set_rotate_size(struct parse_ctx *c, int key, const char *arg)
+{
+	size_t len = strlen(arg);
+	unsigned long long mult = 1000000;
+	unsigned long v;
+	enum num_status st;
+	char last = len ? arg[len - 1] : 0;
+
+	if (last == 'k' || last == 'm' || last == 'g') {
+		mult = last == 'k' ? 1000ULL : last == 'm' ? 1000000ULL : 1000000000ULL;
+		len--;
+	}
+	st = parse_uint(arg, len, 1, 1000000, &v);
+	if (st)
+		return bad_value(c, "file size", arg, strlen(arg), key, arg,
+				 st == NUM_EMPTY ? "must not be empty" :
+				 "must be 1..1000000 (million bytes), or with k, m or g");
+	c->o->rotate_bytes = v * mult;
+	return 0;
+}
+
+static int set_rotate_count(struct parse_ctx *c, int key, const char *arg)
+{
+	unsigned long v;
+	enum num_status st = parse_uint(arg, strlen(arg), 1, COUNT_MAX, &v);
+
+	if (st)
+		return bad_value(c, "file count", arg, strlen(arg), key, arg,
+				 num_rule(st, "must be 1.." XSTR(COUNT_MAX)));
+	c->o->rotate_count = v;
+	return 0;
+}
+
+static int set_rotate_seconds(struct parse_ctx *c, int key, const char *arg)
+{
+	enum num_status st = parse_seconds(arg, ROTATE_MAX_S, &c->o->rotate_s);
+
+	if (!st && c->o->rotate_s < 1)
+		st = NUM_RANGE;
+	if (st)
+		return bad_value(c, "rotation interval", arg, strlen(arg), key, arg,
+				 st == NUM_EMPTY ? "must not be empty" :
+				 num_rule(st, "must be >= 1 and <= " XSTR(ROTATE_MAX_S) " seconds"));
+	return 0;
+}
+
+/* -r FILE, and the FILEs after the options */
+static int add_read(struct parse_ctx *c, const char *arg)
+{
+	struct rt_options *o = c->o;
+
+	if (!arg[0])
+		return usage_error(c, "invalid file '' in '-r': must not be empty");
+	if (o->nread == RT_MAX_READ)
+		return usage_error(c, "too many recordings at '%s': at most " XSTR(RT_MAX_READ),
+				   arg);
+	if (!o->read_path)
+		o->read_path = arg;
+	o->read_paths[o->nread++] = arg;
+	return 0;
+}
+
+/* the agent's options, once all are known */
+static int check_agent(struct parse_ctx *c)
+{
+	const struct rt_options *o = c->o;
+
+	if (o->output == RT_OUTPUT_NONE && (o->events || o->summary_s > 0))
+		return usage_error(c, "-o none cannot be combined with %s: it prints nothing",
+				   o->events ? "--events" : "--summary");
+	if (o->output == RT_OUTPUT_NONE && !o->metrics && !o->write_path && !o->list_probes)
+		return usage_error(c, "-o none needs --metrics or -w: otherwise nothing is reported");
+	if (c->have_metrics_limit && !o->metrics)
+		return usage_error(c, "--metrics-limit needs --metrics");
+	if (o->by_given && !o->metrics && o->summary_s <= 0)
+		return usage_error(c, "--by groups --summary rows and --metrics labels: give one "
+				      "of them");
+	if ((o->rotate_bytes || o->rotate_count || o->rotate_s > 0) && !o->write_path)
+		return usage_error(c, "%s needs -w FILE", o->rotate_bytes ? "-C" :
+				   o->rotate_count ? "-W" : "-G");
+	if (o->rotate_count && !o->rotate_bytes && o->rotate_s <= 0)
+		return usage_error(c, "-W needs -C or -G: without them there is only one file");
+	if (o->metrics && o->read_path)
+		return usage_error(c, "-r '%s' cannot be combined with --metrics: a replay ends "
+				      "when the recording does", o->read_path);
+	return 0;
+}
+
 /* Help and version end the parse successfully; the non-zero return only stops argp. */
 static int print_help(struct parse_ctx *c, const struct argp_state *state, unsigned flags)
 {
@@ -514,8 +788,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'c':
 		return set_comm(c, key, arg);
 	case 'j':
-		c->o->json = true;
-		return 0;
+		return set_json(c);
+	case 'o':
+		return set_output(c, key, arg);
+	case OPT_METRICS:
+		return set_metrics(c, key, arg);
+	case OPT_METRICS_LIMIT:
+		return set_metrics_limit(c, key, arg);
+	case OPT_BY:
+		return set_by(c, key, arg);
+	case OPT_IGNORE:
+		return add_ignore(c, key, arg);
+	case 'C':
+		return set_rotate_size(c, key, arg);
+	case 'W':
+		return set_rotate_count(c, key, arg);
+	case 'G':
+		return set_rotate_seconds(c, key, arg);
 	case OPT_EVENTS:
 		c->o->events = true;
 		return 0;
@@ -534,11 +823,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_SUMMARY:
 		return set_summary(c, key, arg);
 	case ARGP_KEY_END:
-		return check_combinations(c) ? EINVAL : check_replay(c);
+		return check_combinations(c) || check_agent(c) ? EINVAL : check_replay(c);
 	case 'w':
 		return set_path(c, key, arg, &c->o->write_path);
 	case 'r':
-		return set_path(c, key, arg, &c->o->read_path);
+		return add_read(c, arg);
 	case OPT_PROBES:
 		return set_probes(c, key, arg);
 	case 'h':
@@ -548,6 +837,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'V':
 		return print_version(c);
 	case ARGP_KEY_ARG:
+		if (c->o->read_path)
+			return add_read(c, arg);
 		return usage_error(c, "unexpected argument '%s': rsttrace takes no arguments, "
 				      "only options", arg);
 	case ARGP_KEY_INIT:
@@ -604,6 +895,7 @@ enum options_result options_parse(struct rt_options *o, int argc, char **argv, F
 	error_t ret;
 
 	memset(o, 0, sizeof(*o));
+	o->metrics_limit = METRICS_LIMIT_DEFAULT;
 	ret = run_argp(&c, argc, argv);
 	if (c.exit_ok)
 		return OPTIONS_EXIT_OK;

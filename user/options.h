@@ -21,6 +21,22 @@ enum rt_probe_family {
 	RT_PROBES_RAW_TP,  /* extension: raw_tp only, the fallback where tp_btf is missing */
 };
 
+#define RT_MAX_IGNORE 32       /* --ignore rules */
+#define RT_MAX_READ 256        /* -r files (a directory counts its files) */
+#define RT_VERDICT_LEN 32
+
+/* --ignore VERDICT[:COMM]: an incident counted (metrics), not printed */
+struct rt_ignore {
+	char verdict[RT_VERDICT_LEN];
+	char comm[RT_COMM_LEN];      /* "" = any process */
+};
+
+enum rt_output {
+	RT_OUTPUT_TEXT = 0,
+	RT_OUTPUT_JSON,
+	RT_OUTPUT_NONE,              /* -o none: nothing on stdout (metrics, -w) */
+};
+
 struct rt_options {
 	__u32 pids[RT_MAX_PIDS];      /* -p: tgids, in the order given, no duplicates */
 	int npids;
@@ -39,6 +55,22 @@ struct rt_options {
 	double summary_s;             /* --summary: interval, 0 = timelines instead */
 	const char *write_path;       /* -w: record to this file (argv's string), NULL = no */
 	const char *read_path;        /* -r: replay this recording ("-": stdin), NULL = trace */
+	/* -r FILE [FILE...]: every recording to replay, as given (a directory: its files) */
+	const char *read_paths[RT_MAX_READ];
+	int nread;
+	enum rt_output output;        /* -o; -j is -o json (json above is set with it) */
+	bool metrics;                 /* --metrics */
+	int metrics_family;           /* AF_INET or AF_INET6 */
+	char metrics_addr[64];        /* numeric address, no brackets */
+	unsigned metrics_port;
+	unsigned metrics_limit;       /* --metrics-limit: label sets per metric */
+	int by;                       /* --by: enum metrics_by (comm, container, unit) */
+	bool by_given;
+	struct rt_ignore ignore[RT_MAX_IGNORE];
+	int nignore;
+	unsigned long long rotate_bytes; /* -C: a new file past this size, 0 = never */
+	unsigned rotate_count;        /* -W: keep this many files, 0 = all */
+	double rotate_s;              /* -G: a new file every SECONDS, 0 = never */
 };
 
 enum options_result {
@@ -58,5 +90,10 @@ static inline bool options_port_wanted(const struct rt_options *o, unsigned port
 }
 
 const char *probe_family_name(enum rt_probe_family f);
+
+/* --ignore: does a rule match an incident of this verdict whose ends' owners are comm_a and
+ * comm_b (NULL: unknown)? A rule's COMM matches either end. */
+bool options_ignored(const struct rt_options *o, const char *verdict, const char *comm_a,
+		     const char *comm_b);
 
 #endif

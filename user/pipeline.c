@@ -1,7 +1,22 @@
 /* pipeline.c - record, filter, decode, join or print: see pipeline.h. */
+#include <stdio.h>
 #include <string.h>
 #include "causes.h"
 #include "pipeline.h"
+
+/* Live: an owner's cgroup, read the first time its pid (with this comm) is seen, recorded
+ * before the event that needs it (like the owner answers), so that a replay knows it too. */
+static void look_up_identity(struct pipeline *p, const struct rt_task *t)
+{
+	struct rec_identity r, buf;
+
+	if (!p->cfg.lookup_ids || !t->pid || identity_known(p->ids, t->pid, t->comm))
+		return;
+	identity_lookup(t->pid, t->comm, &r);
+	identity_put(p->ids, &r);
+	if (p->cfg.rec)
+		rec_write(p->cfg.rec, REC_IDENTITY, &buf, identity_encode(&r, &buf));
+}
 
 static unsigned tuple_hash(const struct rt_tuple *t)
 {
@@ -30,30 +45,103 @@ static bool owner_of(void *ctx, const struct rt_tuple *t, struct rt_task *out)
 			*out = a->task;
 		return a->found;
 	}
-	return p->cfg.ask_owner && p->cfg.ask_owner(p->cfg.ask_ctx, t, out);
+	if (!p->cfg.ask_owner || !p->cfg.ask_owner(p->cfg.ask_ctx, t, out))
+		return false;
+	if (!p->cfg.rec)
+		look_up_identity(p, out); /* recording: ask_and_record did, before the event */
+	return true;
+}
+
+void pipeline_identity(struct pipeline *p, const struct rec_identity *r)
+{
+	identity_put(p->ids, r);
+}
+
+/* what a metric's process label says about an end: its comm, container or unit */
+static const char *group_of(const struct pipeline *p, bool known, const struct rt_task *t,
+			    char *buf, size_t size)
+{
+	const struct identity *id;
+
+	if (!known)
+		return "";
+	if (p->cfg.by == METRICS_BY_COMM) {
+		snprintf(buf, size, "%.*s", RT_COMM_LEN, t->comm);
+		return buf;
+	}
+	id = identity_get(p->ids, t->pid);
+	if (!id)
+		return "";
+	return p->cfg.by == METRICS_BY_CONTAINER ? id->container : id->unit;
+}
+
+/* --summary --by container|unit: the a end's */
+static const char *summary_group(void *ctx, const struct end_view *a)
+{
+	return group_of(ctx, a->has_owner, &a->owner, NULL, 0);
+}
+
+/* the emitter's observer: every incident is counted; --ignore keeps it from the output */
+static bool observe(void *ctx, const char *code, const struct end_view *a,
+		    const struct end_view *b, unsigned long long count)
+{
+	struct pipeline *p = ctx;
+	char ga[RT_COMM_LEN + 1], gb[RT_COMM_LEN + 1];
+	char ca[RT_COMM_LEN + 1], cb[RT_COMM_LEN + 1];
+
+	if (p->cfg.metrics)
+		metrics_incident(p->cfg.metrics, code ? code : "unknown",
+				 group_of(p, a->has_owner, &a->owner, ga, sizeof(ga)),
+				 group_of(p, b->has_owner, &b->owner, gb, sizeof(gb)), count);
+	if (!p->cfg.ignore || !p->cfg.ignore->nignore)
+		return true;
+	snprintf(ca, sizeof(ca), "%.*s", RT_COMM_LEN, a->owner.comm);
+	snprintf(cb, sizeof(cb), "%.*s", RT_COMM_LEN, b->owner.comm);
+	if (!options_ignored(p->cfg.ignore, code, a->has_owner ? ca : NULL,
+			     b->has_owner ? cb : NULL))
+		return true;
+	p->cfg.stats->ignored += count; /* not printed, still counted: said in the stats */
+	return false;
 }
 
 int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
 {
 	struct joiner_config jc;
+	struct emitter *jout = cfg->out;
 
 	memset(p, 0, sizeof(*p));
 	p->cfg = *cfg;
-	if (cfg->events)
+	p->ids = identity_cache_new();
+	if (!p->ids)
+		return -1;
+	cfg->out->ids = p->ids;
+	cfg->out->observe = observe;
+	cfg->out->observe_ctx = p;
+	if (cfg->events && !cfg->metrics)
 		return 0;
+	if (cfg->events) {
+		/* --events prints events; the metrics still need the joiner's verdicts */
+		emitter_init(&p->tap, EMIT_NONE, NULL, cfg->out->clock, cfg->reasons);
+		p->tap.observe = observe;
+		p->tap.observe_ctx = p;
+		p->tap.ids = p->ids;
+		jout = &p->tap;
+	}
 	joiner_config_defaults(&jc);
 	jc.reasons = cfg->reasons;
 	jc.owner_of = owner_of;
 	jc.owner_ctx = p;
-	p->joiner = joiner__new(&jc, cfg->out);
+	p->joiner = joiner__new(&jc, jout);
 	if (!p->joiner)
 		return -1;
-	if (cfg->summary_s > 0) {
+	if (cfg->summary_s > 0 && !cfg->events) {
 		p->summary = summary__new((__u64)(cfg->summary_s * 1e9), cfg->out);
 		if (!p->summary)
 			return -1;
 		cfg->out->sink = summary__count;
 		cfg->out->sink_ctx = p->summary;
+		if (cfg->by != METRICS_BY_COMM)
+			summary__group(p->summary, summary_group, p, metrics_by_name(cfg->by));
 	}
 	return 0;
 }
@@ -74,12 +162,51 @@ static void ask_and_record(struct pipeline *p, const struct rt_event *e)
 	a.tuple.dport = e->tuple.sport;
 	a.tuple.netns = e->tuple.netns;
 	a.found = p->cfg.ask_owner(p->cfg.ask_ctx, &a.tuple, &a.task);
+	if (a.found)
+		look_up_identity(p, &a.task);
 	pipeline_owner_answer(p, &a);
 	rec_write(p->cfg.rec, REC_OWNER, &a, sizeof(a));
 }
 
+
+/* --metrics: resets and socket errors as they come (incidents: observe()) */
+static void count_event(struct pipeline *p, const struct event *ev)
+{
+	char buf[48], gbuf[RT_COMM_LEN + 1];
+	const char *op, *s;
+
+	if (!p->cfg.metrics || ev->cause_only || ev->quiet)
+		return;
+	switch (ev->kind) {
+	case RT_RST_SENT:
+		s = ev->reason < 0 ? "unknown" :
+		    reason_name(p->cfg.reasons, ev->reason, buf, sizeof(buf));
+		metrics_reset_sent(p->cfg.metrics, s);
+		return;
+	case RT_RST_RECV:
+		s = tcp_state_name(ev->state);
+		metrics_reset_received(p->cfg.metrics, s ? s : "unknown");
+		return;
+	case RT_WRITE_ERROR:
+		op = "write";
+		break;
+	case RT_READ_ERROR:
+		op = "read";
+		break;
+	case RT_ERROR_PENDING:
+		op = "pending";
+		break;
+	default:
+		return;
+	}
+	metrics_socket_error(p->cfg.metrics, op, errno_name(ev->err, buf, sizeof(buf)),
+			     group_of(p, ev->has_owner, &ev->owner, gbuf, sizeof(gbuf)));
+}
+
 int pipeline_event(struct pipeline *p, const void *data, size_t size)
 {
+	int err = 0;
+
 	struct rt_event raw;
 	struct event ev;
 
@@ -90,6 +217,8 @@ int pipeline_event(struct pipeline *p, const void *data, size_t size)
 	}
 	memcpy(&raw, data, sizeof(raw)); /* ring-buffer data is 8-byte aligned; a file's not */
 	ask_and_record(p, &raw);
+	if (raw.owner_by != RT_OWNER_NONE)
+		look_up_identity(p, &raw.owner);
 	if (p->cfg.rec)
 		rec_write(p->cfg.rec, REC_EVENT, &raw, sizeof(raw));
 	if (p->cfg.filter && !replay_filter_pass(p->cfg.filter, &raw))
@@ -98,8 +227,11 @@ int pipeline_event(struct pipeline *p, const void *data, size_t size)
 		p->cfg.stats->malformed++;
 		return 0;
 	}
+	count_event(p, &ev);
 	if (p->joiner)
-		return joiner__add(p->joiner, &ev);
+		err = joiner__add(p->joiner, &ev);
+	if (!p->cfg.events || err)
+		return err;
 	if (ev.cause_only || ev.quiet)
 		return 0; /* outside the filters, or a copy: only a timeline's caused_by shows it */
 	return emit_event(p->cfg.out, &ev);
@@ -138,6 +270,8 @@ int pipeline_flush(struct pipeline *p)
 	err = joiner__flush(p->joiner);
 	if (!err && p->summary)
 		err = summary__finish(p->summary);
+	if (p->cfg.events)
+		return err; /* the joiner only counted for the metrics */
 	joiner__stats(p->joiner, &js);
 	p->cfg.stats->timelines = js.timelines;
 	p->cfg.stats->evicted = js.evicted;
@@ -152,6 +286,10 @@ int pipeline_rec_error(const struct pipeline *p)
 
 void pipeline_free(struct pipeline *p)
 {
+	identity_cache_free(p->ids);
+	p->ids = NULL;
+	if (p->cfg.out)
+		p->cfg.out->ids = NULL;
 	joiner__free(p->joiner);
 	p->joiner = NULL;
 	if (p->summary)

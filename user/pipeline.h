@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "emit.h"
+#include "identity.h"
+#include "metrics.h"
+#include "options.h"
 #include "joiner.h"
 #include "record.h"
 #include "replay_filter.h"
@@ -25,6 +28,10 @@ struct pipeline_config {
 	owner_fn ask_owner;                /* the kernel's owner map; NULL in a replay */
 	void *ask_ctx;
 	double summary_s;                  /* --summary interval; 0: timelines are printed */
+	struct metrics *metrics;           /* --metrics; NULL: none */
+	int by;                            /* --by: enum metrics_by */
+	const struct rt_options *ignore;   /* --ignore rules; NULL: none */
+	bool lookup_ids;                   /* live: read owners' cgroups from /proc */
 };
 
 #define PIPELINE_ANSWERS 1024
@@ -33,6 +40,8 @@ struct pipeline {
 	struct pipeline_config cfg;
 	struct joiner *joiner;             /* NULL with --events */
 	struct summary *summary;           /* --summary: counts the timelines out's sink gets */
+	struct emitter tap;                /* --events with --metrics: the joiner's silent output */
+	struct identity_cache *ids;        /* owners' cgroups, live and replayed alike */
 	/* the kernel's answers about peers' owners, recorded before the event that needs
 	 * them: the joiner asks here, live and in a replay alike */
 	struct rec_owner answers[PIPELINE_ANSWERS];
@@ -42,6 +51,8 @@ struct pipeline {
 int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg);
 /* one ring-buffer record: 0, or the output's -errno (stop) */
 int pipeline_event(struct pipeline *p, const void *data, size_t size);
+/* a recorded identity lookup (replay) */
+void pipeline_identity(struct pipeline *p, const struct rec_identity *r);
 /* a recorded answer of the kernel's owner map (replay) */
 void pipeline_owner_answer(struct pipeline *p, const struct rec_owner *a);
 /* the end of a batch at monotonic now_ns: record the tick and write the batch (-w), expire

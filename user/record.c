@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "identity.h"
 #include "record.h"
 
 /* ------------------------------------------------------------------------------------ */
@@ -89,6 +90,29 @@ struct rec_writer *rec_writer_open(const char *path)
 	return w;
 }
 
+int rec_writer_reopen(struct rec_writer *w, const char *path)
+{
+	unsigned char head[REC_FILE_HEAD] = { 0 };
+	__u32 version = REC_VERSION;
+	int fd;
+
+	if (rec_flush(w))
+		return w->error;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return w->error = -errno;
+	if (close(w->fd)) {
+		close(fd);
+		return w->error = -errno;
+	}
+	w->fd = fd;
+	w->written = 0;
+	memcpy(head, REC_MAGIC, 8);
+	memcpy(head + 8, &version, 4);
+	put(w, head, sizeof(head));
+	return 0;
+}
+
 int rec_writer_close(struct rec_writer *w)
 {
 	int err;
@@ -156,6 +180,8 @@ static bool length_ok(__u32 type, __u32 len)
 	case REC_TICK:
 	case REC_END:
 		return len == sizeof(struct rec_tick);
+	case REC_IDENTITY:
+		return len >= IDENTITY_REC_HEAD && len < sizeof(struct rec_identity);
 	default:
 		return false;
 	}
@@ -172,7 +198,7 @@ static int corrupt(struct rec_reader *r, const char *fmt, __u32 a, __u32 b)
 
 static int check_frame(struct rec_reader *r, __u32 type, __u32 len)
 {
-	if (type < REC_HEADER || type > REC_END)
+	if (type < REC_HEADER || type > REC_IDENTITY)
 		return corrupt(r, "unknown record type %u (length %u)", type, len);
 	if (len > REC_MAX_PAYLOAD)
 		return corrupt(r, "type %u with length %u, longer than any record", type, len);

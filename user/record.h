@@ -23,6 +23,7 @@ enum rec_type {
 	REC_OWNER = 3,   /* the kernel's answer to "who owns the socket with this tuple" */
 	REC_TICK = 4,    /* the live loop's clock: the joiner ticked at now_ns; lost so far */
 	REC_END = 5,     /* clean end: the final tick and lost count */
+	REC_IDENTITY = 6, /* struct rec_identity (identity.h): an owner's cgroup, from /proc */
 };
 
 struct rec_owner {
@@ -55,6 +56,8 @@ int rec_write_header(struct rec_writer *w, const char *text, size_t len);
 int rec_write(struct rec_writer *w, enum rec_type type, const void *payload, size_t len);
 /* write(2) what is buffered: once per batch. 0 or -errno */
 int rec_flush(struct rec_writer *w);
+/* flush, close, and go on in a new file at path (rotation): 0 or -errno */
+int rec_writer_reopen(struct rec_writer *w, const char *path);
 /* flush and close; 0 or the first -errno */
 int rec_writer_close(struct rec_writer *w);
 

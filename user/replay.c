@@ -1,11 +1,13 @@
 /* replay.c - the recording's header, and -r: records read back through the live pipeline.
  * Ticks are replayed at the recorded moments, so timelines come out when and as they did
  * live; the kernel's owner answers and lost counts come from the file. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include "pipeline.h"
 #include "replay.h"
@@ -54,7 +56,7 @@ static void add_args(struct text *t, int argc, char **argv)
 
 int recording_write_header(struct rec_writer *w, const struct clock_map *clock,
 			   const struct reason_names *reasons, const struct emit_stats *probes,
-			   int argc, char **argv)
+			   int argc, char **argv, unsigned seq, unsigned long long run)
 {
 	struct text *t = calloc(1, sizeof(*t));
 	struct utsname u;
@@ -72,6 +74,9 @@ int recording_write_header(struct rec_writer *w, const struct clock_map *clock,
 	add(t, "kernel", "%s", u.release);
 	add(t, "mono_to_real_ns", "%lld", (long long)clock->mono_to_real_ns);
 	add(t, "event_size", "%zu", sizeof(struct rt_event));
+	/* -C/-G: which run, and which file of its series (replay puts the files in order) */
+	add(t, "run", "%llu", run);
+	add(t, "seq", "%u", seq);
 	add_args(t, argc, argv);
 	for (int i = 0; i < probes->nhooks; i++) {
 		char key[48];
@@ -207,6 +212,7 @@ static void note_output_error(struct replay *r, int err)
 
 static void on_record(struct replay *r, const struct rec_record *rec)
 {
+	struct rec_identity id;
 	struct rec_owner a;
 	struct rec_tick t;
 
@@ -217,6 +223,10 @@ static void on_record(struct replay *r, const struct rec_record *rec)
 	case REC_OWNER:
 		memcpy(&a, rec->data, sizeof(a));
 		pipeline_owner_answer(&r->pipe, &a);
+		break;
+	case REC_IDENTITY:
+		if (identity_decode(rec->data, rec->len, &id)) /* the reader checked the length */
+			pipeline_identity(&r->pipe, &id);
 		break;
 	case REC_TICK:
 	case REC_END:
@@ -249,6 +259,8 @@ static int start(struct replay *r, FILE *out)
 	pc.summary_s = r->o->summary_s; /* the recording's ticks drive the tables */
 	pc.reasons = &r->reasons;
 	pc.filter = r->filter;
+	pc.ignore = r->o;
+	pc.by = r->o->by;
 	if (oom || pipeline_init(&r->pipe, &pc)) {
 		snprintf(r->rd.error, sizeof(r->rd.error), "out of memory");
 		return -1;
@@ -292,7 +304,30 @@ static int verdict(struct replay *r, int rc)
 	return RT_EXIT_OK;
 }
 
-int replay_stream(const struct rt_options *o, FILE *in, const char *name, FILE *out, FILE *err)
+/* a later file of the series: its head and header record, then its records follow the
+ * earlier ones' in the same pipeline (the header is the run's: only its layout is checked) */
+static int next_file(struct replay *r, FILE *in, const char *name)
+{
+	struct rec_record rec;
+	char val[64];
+	long long v;
+
+	r->name = name;
+	if (rec_reader_init(&r->rd, in) || rec_next(&r->rd, &rec) != 1)
+		return -1;
+	if (!rec_header_get((const char *)rec.data, rec.len, "event_size", val, sizeof(val)) ||
+	    !parse_ll(val, &v) || v != (long long)sizeof(struct rt_event)) {
+		snprintf(r->rd.error, sizeof(r->rd.error),
+			 "header record at offset %llu: event_size is not %zu", r->rd.at,
+			 sizeof(struct rt_event));
+		return -1;
+	}
+	r->ended = false;
+	return 0;
+}
+
+int replay_streams(const struct rt_options *o, FILE **in, const char **names, int n, FILE *out,
+		   FILE *err)
 {
 	struct replay *r = calloc(1, sizeof(*r));
 	struct rec_record rec;
@@ -303,11 +338,18 @@ int replay_stream(const struct rt_options *o, FILE *in, const char *name, FILE *
 		return RT_EXIT_RUNTIME;
 	}
 	r->o = o;
-	r->name = name;
+	r->name = names[0];
 	r->err = err;
-	if (!rec_reader_init(&r->rd, in) && !start(r, out)) {
-		while (!r->output_closed && !r->output_error && (rc = rec_next(&r->rd, &rec)) == 1)
-			on_record(r, &rec);
+	if (!rec_reader_init(&r->rd, in[0]) && !start(r, out)) {
+		for (int i = 0; i < n; i++) {
+			if (i && (rc = next_file(r, in[i], names[i])) < 0)
+				break;
+			while (!r->output_closed && !r->output_error &&
+			       (rc = rec_next(&r->rd, &rec)) == 1)
+				on_record(r, &rec);
+			if (rc < 0 || r->output_closed || r->output_error)
+				break;
+		}
 		finish(r);
 	}
 	rc = verdict(r, rc);
@@ -317,21 +359,174 @@ int replay_stream(const struct rt_options *o, FILE *in, const char *name, FILE *
 	return rc;
 }
 
-int replay_main(const struct rt_options *o, const char *path)
+int replay_stream(const struct rt_options *o, FILE *in, const char *name, FILE *out, FILE *err)
 {
-	bool is_stdin = !strcmp(path, "-");
-	FILE *in = is_stdin ? stdin : fopen(path, "rb");
-	int rc;
+	return replay_streams(o, &in, &name, 1, out, err);
+}
 
-	if (!in) {
-		fprintf(stderr, "rsttrace: cannot open the recording %s: %s\n", path,
+/* ------------------------------------------------------------------------------------ */
+/* several files: a directory's, or a ring's, in the order they were written              */
+
+struct source {
+	char *path;
+	FILE *f;
+	bool has_seq;
+	unsigned long long run;
+	unsigned seq;
+	int given;                      /* the order given: for files without a series */
+};
+
+/* the run and seq keys of a file's header, then back to its start */
+static void peek_series(struct source *s)
+{
+	struct rec_reader *rd = malloc(sizeof(*rd));
+	struct rec_record rec;
+	char run[32], seq[32];
+	long long v1, v2;
+
+	if (rd && !rec_reader_init(rd, s->f) && rec_next(rd, &rec) == 1 &&
+	    rec.type == REC_HEADER &&
+	    rec_header_get((const char *)rec.data, rec.len, "run", run, sizeof(run)) &&
+	    rec_header_get((const char *)rec.data, rec.len, "seq", seq, sizeof(seq)) &&
+	    parse_ll(run, &v1) && parse_ll(seq, &v2)) {
+		s->has_seq = true;
+		s->run = v1;
+		s->seq = v2;
+	}
+	free(rd);
+	rewind(s->f);
+}
+
+/* files of a series by (run, seq); the others as given */
+static int by_series(const void *x, const void *y)
+{
+	const struct source *a = x, *b = y;
+
+	if (a->has_seq && b->has_seq && a->run != b->run)
+		return a->run < b->run ? -1 : 1;
+	if (a->has_seq && b->has_seq && a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return a->given - b->given;
+}
+
+static int by_name(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* a directory's regular files (not hidden), by name; -1 with errno */
+static int add_dir(struct source *src, int *n, int max, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *names[RT_MAX_READ];
+	int k = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) && k < RT_MAX_READ) {
+		char path[4096];
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (!stat(path, &st) && S_ISREG(st.st_mode))
+			names[k++] = strdup(path);
+	}
+	closedir(d);
+	qsort(names, k, sizeof(names[0]), by_name);
+	for (int i = 0; i < k; i++) {
+		if (*n < max && names[i])
+			src[(*n)++].path = names[i];
+		else
+			free(names[i]);
+	}
+	return 0;
+}
+
+static int open_sources(const struct rt_options *o, struct source *src, int *n)
+{
+	for (int i = 0; i < o->nread; i++) {
+		const char *p = o->read_paths[i];
+		struct stat st;
+
+		if (!strcmp(p, "-")) {
+			if (o->nread > 1) {
+				fprintf(stderr, "rsttrace: '-' (stdin) cannot be replayed with other "
+					"recordings\n");
+				return RT_EXIT_USAGE;
+			}
+			src[(*n)++] = (struct source){ .path = strdup("stdin"), .f = stdin };
+			return 0;
+		}
+		if (!stat(p, &st) && S_ISDIR(st.st_mode)) {
+			if (!add_dir(src, n, RT_MAX_READ, p))
+				continue;
+		} else if (*n < RT_MAX_READ) {
+			src[(*n)++].path = strdup(p);
+			continue;
+		}
+		fprintf(stderr, "rsttrace: cannot read the recordings in %s: %s\n", p,
 			strerror(errno));
 		return RT_EXIT_RUNTIME;
 	}
-	/* as live: one buffer per batch, not a write per line */
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	rc = replay_stream(o, in, is_stdin ? "stdin" : path, stdout, stderr);
-	if (!is_stdin)
-		fclose(in);
+	if (!*n) {
+		fprintf(stderr, "rsttrace: no recording in %s\n", o->read_paths[0]);
+		return RT_EXIT_RUNTIME;
+	}
+	for (int i = 0; i < *n; i++) {
+		src[i].given = i;
+		if (!src[i].path || !(src[i].f = fopen(src[i].path, "rb"))) {
+			fprintf(stderr, "rsttrace: cannot open the recording %s: %s\n",
+				src[i].path ? src[i].path : "?", strerror(errno));
+			return RT_EXIT_RUNTIME;
+		}
+		peek_series(&src[i]);
+	}
+	return 0;
+}
+
+/* files of one series with a gap between them: what is missing is said, not hidden */
+static void note_gaps(const struct source *src, int n)
+{
+	for (int i = 1; i < n; i++)
+		if (src[i].has_seq && src[i - 1].has_seq && src[i].run == src[i - 1].run &&
+		    src[i].seq != src[i - 1].seq + 1)
+			fprintf(stderr, "rsttrace: %s: files %u to %u of this recording are missing "
+				"(or repeated): the replay goes on after the gap\n", src[i].path,
+				src[i - 1].seq + 1, src[i].seq > 0 ? src[i].seq - 1 : 0);
+}
+
+int replay_main(const struct rt_options *o, const char *path)
+{
+	struct source *src = calloc(RT_MAX_READ, sizeof(*src));
+	FILE *in[RT_MAX_READ];
+	const char *names[RT_MAX_READ];
+	int n = 0, rc;
+
+	(void)path;
+	if (!src) {
+		fprintf(stderr, "rsttrace: out of memory\n");
+		return RT_EXIT_RUNTIME;
+	}
+	rc = open_sources(o, src, &n);
+	if (!rc) {
+		qsort(src, n, sizeof(*src), by_series);
+		note_gaps(src, n);
+		for (int i = 0; i < n; i++) {
+			in[i] = src[i].f;
+			names[i] = src[i].path;
+		}
+		/* as live: one buffer per batch, not a write per line */
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+		rc = replay_streams(o, in, names, n, stdout, stderr);
+	}
+	for (int i = 0; i < n; i++) {
+		if (src[i].f && src[i].f != stdin)
+			fclose(src[i].f);
+		free(src[i].path);
+	}
+	free(src);
 	return rc;
 }

@@ -9,8 +9,11 @@
 
 _Static_assert((SUMMARY_KEYS & (SUMMARY_KEYS - 1)) == 0, "SUMMARY_KEYS: a power of two");
 
+#define GROUP_LEN 256
+
 struct row {
 	char code[CODE_LEN];         /* copied: the verdict's string must not be borrowed */
+	char group[GROUP_LEN];       /* --by container|unit: the a end's */
 	struct end_view a, b;        /* a.port is 0: each connection of a client has its own */
 	bool several_pids;           /* a.owner.pid: the last one */
 	unsigned long long count;
@@ -24,6 +27,9 @@ struct summary {
 	bool started, printed;
 	unsigned long long incidents, total, untracked;
 	int nrows;
+	summary_group_fn group;      /* NULL: rows by process name */
+	void *group_ctx;
+	const char *group_label;
 	struct row row[SUMMARY_KEYS];
 	struct summary_row sorted[SUMMARY_KEYS];
 };
@@ -39,6 +45,13 @@ struct summary *summary__new(__u64 interval_ns, struct emitter *out)
 	return s;
 }
 
+void summary__group(struct summary *s, summary_group_fn fn, void *ctx, const char *label)
+{
+	s->group = fn;
+	s->group_ctx = ctx;
+	s->group_label = label;
+}
+
 void summary__free(struct summary *s)
 {
 	free(s);
@@ -52,9 +65,13 @@ static void hash_bytes(unsigned *h, const void *p, size_t n)
 		*h = (*h ^ b[i]) * 16777619u; /* FNV-1a */
 }
 
-static bool same_row(const struct row *r, const char *code, const struct end_view *a,
-		     const struct end_view *b)
+static bool same_row(const struct summary *s, const struct row *r, const char *code,
+		     const struct end_view *a, const char *group, const struct end_view *b)
 {
+	if (s->group)
+		return !strcmp(r->code, code) && !strcmp(r->group, group) &&
+		       !strcmp(r->a.addr, a->addr) && r->b.port == b->port &&
+		       !strcmp(r->b.addr, b->addr);
 	return !strcmp(r->code, code) && r->a.has_owner == a->has_owner &&
 	       (!a->has_owner || !strncmp(r->a.owner.comm, a->owner.comm, RT_COMM_LEN)) &&
 	       !strcmp(r->a.addr, a->addr) && r->b.port == b->port && !strcmp(r->b.addr, b->addr);
@@ -67,9 +84,13 @@ static struct row *find_row(struct summary *s, const char *code, const struct en
 			    const struct end_view *b)
 {
 	unsigned h = 2166136261u;
+	char group[GROUP_LEN];
 
+	snprintf(group, sizeof(group), "%s", s->group ? s->group(s->group_ctx, a) : "");
 	hash_bytes(&h, code, strlen(code));
-	if (a->has_owner)
+	if (s->group)
+		hash_bytes(&h, group, strlen(group));
+	else if (a->has_owner)
 		hash_bytes(&h, a->owner.comm, strnlen(a->owner.comm, RT_COMM_LEN));
 	hash_bytes(&h, a->addr, strlen(a->addr));
 	hash_bytes(&h, b->addr, strlen(b->addr));
@@ -80,13 +101,14 @@ static struct row *find_row(struct summary *s, const char *code, const struct en
 		if (!r->used) {
 			r->used = true;
 			snprintf(r->code, sizeof(r->code), "%s", code);
+			memcpy(r->group, group, sizeof(group));
 			r->a = *a;
 			r->a.port = 0;
 			r->b = *b;
 			s->nrows++;
 			return r;
 		}
-		if (same_row(r, code, a, b))
+		if (same_row(s, r, code, a, group, b))
 			return r;
 	}
 	return NULL;
@@ -104,7 +126,10 @@ int summary__count(void *ctx, const char *code, const struct end_view *a,
 		s->untracked += count;
 		return 0;
 	}
-	if (r->count && a->has_owner && a->owner.pid != r->a.owner.pid) {
+	if (r->count && a->has_owner && (a->owner.pid != r->a.owner.pid ||
+					 strncmp(a->owner.comm, r->a.owner.comm, RT_COMM_LEN))) {
+		/* --by: processes of other names in one row; the last one's name is shown */
+		memcpy(r->a.owner.comm, a->owner.comm, RT_COMM_LEN);
 		r->several_pids = true;
 		r->a.owner.pid = a->owner.pid;
 	}
@@ -139,7 +164,8 @@ static int report(struct summary *s, __u64 end_ns)
 {
 	struct summary_view v = { .start_ns = s->start_ns, .end_ns = end_ns,
 				  .incidents = s->incidents, .total = s->total,
-				  .rows = s->sorted, .untracked = s->untracked };
+				  .rows = s->sorted, .untracked = s->untracked,
+				  .group_label = s->group_label };
 	int n = 0, err;
 
 	for (int i = 0; i < SUMMARY_KEYS; i++) {
@@ -147,7 +173,7 @@ static int report(struct summary *s, __u64 end_ns)
 
 		if (r->used)
 			s->sorted[n++] = (struct summary_row){ r->code, r->a, r->b, r->several_pids,
-							       r->count };
+							       r->count, r->group };
 	}
 	qsort(s->sorted, n, sizeof(s->sorted[0]), by_count);
 	v.nrows = n < SUMMARY_SHOWN ? n : SUMMARY_SHOWN;

@@ -13,6 +13,11 @@
 
 struct summary;
 
+/* --by container|unit: what a row's a end is grouped by instead of its process name ("" when
+ * the end has none); label names it in the output ("container", "unit") */
+typedef const char *(*summary_group_fn)(void *ctx, const struct end_view *a);
+void summary__group(struct summary *s, summary_group_fn fn, void *ctx, const char *label);
+
 /* every interval_ns of tick time, a table on out */
 struct summary *summary__new(__u64 interval_ns, struct emitter *out);
 void summary__free(struct summary *s);

@@ -360,3 +360,17 @@ void verdict_decide(const struct verdict_input *in, struct verdict *out)
 	say(&f, "unknown", "no known pattern fits: %s and %s; the events below show what happened",
 	    f.name[0], f.name[1]);
 }
+
+const char *const verdict_codes[] = {
+	"refused", "backlog_overflow", "abort_unread_data", "linger_abort",
+	"write_after_peer_close", "client_abort_propagated", "keepalive_race", "timeout_abort",
+	"reset_by_remote", "unknown", NULL,
+};
+
+bool verdict_code_known(const char *code)
+{
+	for (int i = 0; verdict_codes[i]; i++)
+		if (!strcmp(verdict_codes[i], code))
+			return true;
+	return false;
+}

@@ -24,4 +24,8 @@ struct verdict_input {
 
 void verdict_decide(const struct verdict_input *in, struct verdict *out);
 
+/* every code verdict_decide() can give, NULL-terminated (--ignore checks against it) */
+extern const char *const verdict_codes[];
+bool verdict_code_known(const char *code);
+
 #endif

@@ -13,7 +13,8 @@ COMP=$ROOT/completion/rsttrace.bash
 # --- the static binary ----------------------------------------------------------------------
 SRC=$WORK/src
 mkdir -p "$SRC"
-cp -r "$ROOT/Makefile" "$ROOT/bpf" "$ROOT/user" "$ROOT/vmlinux" "$MAN" "$ROOT/completion" "$SRC/"
+cp -r "$ROOT/Makefile" "$ROOT/bpf" "$ROOT/user" "$ROOT/vmlinux" "$MAN" "$ROOT/completion" \
+	"$ROOT/service" "$SRC/"
 rm -rf "$SRC/.output" "$SRC/rsttrace"
 if timeout 300 nice make -C "$SRC" -j2 STATIC=1 >"$WORK/static-build.log" 2>&1; then
 	pass "make STATIC=1 builds"
@@ -26,6 +27,9 @@ check "static: ldd says not a dynamic executable" \
 check "static: no PT_INTERP (no dynamic loader)" \
 	bash -c "LC_ALL=C readelf -lW '$STATIC_RT' | grep -q 'Elf file type' && ! LC_ALL=C readelf -lW '$STATIC_RT' | grep -q INTERP"
 check "static: --version runs" bash -c "'$STATIC_RT' --version | grep -q '^rsttrace .* (libbpf [0-9]*\.[0-9]*)$'"
+"$STATIC_RT" --metrics "$(free_port)" -o none -d 1 >/dev/null 2>"$WORK/static-metrics.err"
+check "static: --metrics is refused with the reason (no static libmicrohttpd), exit 1" \
+	bash -c "[ $? = 1 ] && grep -q 'not available in this static build' '$WORK/static-metrics.err'"
 
 # and it traces: a refused connect gives a timeline with the verdict refused
 port=$(free_port)
@@ -61,12 +65,14 @@ else
 	fail "make install DESTDIR PREFIX=/usr" "$(cat "$WORK/install.log")"
 fi
 cat >"$WORK/want-files" <<'EOF'
+644 /etc/default/rsttrace
+644 /usr/lib/systemd/system/rsttrace.service
 644 /usr/share/bash-completion/completions/rsttrace
 644 /usr/share/man/man8/rsttrace.8
 755 /usr/sbin/rsttrace
 EOF
 installed >"$WORK/got-files"
-check "install: exactly binary, man page, completion, with their modes" \
+check "install: exactly binary, man page, completion, unit, its options, with their modes" \
 	diff -u "$WORK/want-files" "$WORK/got-files"
 check "install: the binary is the one built" cmp "$STATIC_RT" "$WORK/root/usr/sbin/rsttrace"
 check "install: the man page is rsttrace.8" cmp "$MAN" "$WORK/root/usr/share/man/man8/rsttrace.8"
@@ -81,7 +87,32 @@ fi
 rm -rf "$WORK/root"
 make -C "$SRC" install DESTDIR="$WORK/root" >"$WORK/install2.log" 2>&1
 check "install: default PREFIX /usr/local" \
-	bash -c "[ \"\$(cd '$WORK/root' && find . -type f | sort | tr '\n' ' ')\" = './usr/local/sbin/rsttrace ./usr/local/share/bash-completion/completions/rsttrace ./usr/local/share/man/man8/rsttrace.8 ' ]"
+	bash -c "[ \"\$(cd '$WORK/root' && find . -type f | sort | tr '\n' ' ')\" = './etc/default/rsttrace ./usr/local/lib/systemd/system/rsttrace.service ./usr/local/sbin/rsttrace ./usr/local/share/bash-completion/completions/rsttrace ./usr/local/share/man/man8/rsttrace.8 ' ]"
+echo 'RSTTRACE_OPTIONS="-j"' >"$WORK/root/etc/default/rsttrace"
+make -C "$SRC" install DESTDIR="$WORK/root" >>"$WORK/install2.log" 2>&1
+check "install again: the admin's /etc/default/rsttrace is kept" \
+	grep -qx 'RSTTRACE_OPTIONS="-j"' "$WORK/root/etc/default/rsttrace"
+
+# --- the systemd unit (verified, not started: this machine's init is not systemd) -----------
+# installed where the binary really is, so that verify can check ExecStart
+V=$WORK/vroot
+make -C "$SRC" install PREFIX="$V/usr" SYSCONFDIR="$V/etc" >"$WORK/vinstall.log" 2>&1
+UNIT=$V/usr/lib/systemd/system/rsttrace.service
+check "unit: ExecStart is the installed binary with the options of /etc/default/rsttrace" \
+	grep -qx "ExecStart=$V/usr/sbin/rsttrace \$RSTTRACE_OPTIONS" "$UNIT"
+out=$(MANPATH=$V/usr/share/man systemd-analyze verify "$UNIT" 2>&1)
+rc=$?
+check "unit: systemd-analyze verify: exit 0, nothing to report${out:+ (got: $out)}" \
+	test "$rc" = 0 -a -z "$out"
+sed 's/^Restart=on-failure$/Restart=sometimes/' "$UNIT" >"$WORK/broken.service"
+out=$(systemd-analyze verify --man=no "$WORK/broken.service" 2>&1)
+check "unit: verify reports a bad value (this check can fail)" grep -q 'restart specifier.*sometimes' <<<"$out"
+check "unit: only CAP_BPF and CAP_PERFMON, ambient and bounding" \
+	bash -c "grep -qx 'AmbientCapabilities=CAP_BPF CAP_PERFMON' '$UNIT' && grep -qx 'CapabilityBoundingSet=CAP_BPF CAP_PERFMON' '$UNIT' && [ \$(grep -c 'Capabilit' '$UNIT') = 2 ]"
+check "unit: a user of its own, no new privileges, the recording's directory" \
+	bash -c "grep -qx DynamicUser=yes '$UNIT' && grep -qx NoNewPrivileges=yes '$UNIT' && grep -qx StateDirectory=rsttrace '$UNIT'"
+check "unit: nothing that would hide processes or the host's network from it" \
+	bash -c "! grep -Eq '^(ProtectProc|PrivateNetwork|PrivateUsers|IPAddressDeny)=' '$UNIT'"
 
 # --- --version ------------------------------------------------------------------------------
 version=$(sed -n 's/^#define RSTTRACE_VERSION "\(.*\)"$/\1/p' "$ROOT/user/options.h")

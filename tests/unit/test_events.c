@@ -24,9 +24,9 @@ static struct reason_names reasons;
 #define AT(us) (T0 + (us) * 1000ULL)
 
 #define EVENT_KEYS "type,kind,time,ts_ns,pid,comm,family,saddr,sport,daddr,dport,state,reason," \
-		   "errno,ret,bytes,trigger_pid,trigger_comm,cookie"
-#define STATS_KEYS "type,events,lost,malformed,timelines,evicted,flooded,owners_full,shed,probes"
-#define STATS_KEYS_QUIET "type,events,lost,malformed,timelines,evicted,flooded,probes"
+		   "errno,ret,bytes,trigger_pid,trigger_comm,cookie,cgroup,container,unit"
+#define STATS_KEYS "type,events,lost,malformed,timelines,evicted,flooded,owners_full,shed,probes,ignored"
+#define STATS_KEYS_QUIET "type,events,lost,malformed,timelines,evicted,flooded,probes,ignored"
 
 /* every JSON line produced, with the key list it must have, checked by python3 at the end */
 static struct {
@@ -220,7 +220,7 @@ static void test_refused(void)
 	       "'ts_ns':5000123801789,'pid':null,'comm':null,'family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':19001,'daddr':'127.0.0.1','dport':42046,"
 	       "'state':null,'reason':'NO_SOCKET','errno':null,'ret':null,'bytes':null,"
-	       "'trigger_pid':8585,'trigger_comm':'cli_a','cookie':null}\n",
+	       "'trigger_pid':8585,'trigger_comm':'cli_a','cookie':null,'cgroup':null,'container':null,'unit':null}\n",
 	       /* spelled out once, column by column: 15 13 22 24 24 11 */
 	       strdup("01:29:11.123801 "
 		      "rst_sent      "
@@ -242,7 +242,7 @@ static void test_refused(void)
 	       "'ts_ns':5000123846789,'pid':8585,'comm':'cli_a','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':42046,'daddr':'127.0.0.1','dport':19001,"
 	       "'state':'SYN_SENT','reason':null,'errno':null,'ret':null,'bytes':null,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':'4099'}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':'4099','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.123846", "rst_recv", "8585/cli_a", "127.0.0.1:42046",
 		   "127.0.0.1:19001", "SYN_SENT", ""));
 
@@ -259,7 +259,7 @@ static void test_refused(void)
 	       "'ts_ns':5000123887789,'pid':8585,'comm':'cli_a','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':42046,'daddr':'127.0.0.1','dport':19001,"
 	       "'state':'CLOSE','reason':null,'errno':'ECONNREFUSED','ret':null,'bytes':null,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':'4099'}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':'4099','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.123887", "error_pending", "8585/cli_a", "127.0.0.1:42046",
 		   "127.0.0.1:19001", "CLOSE", "errno=ECONNREFUSED"));
 }
@@ -284,7 +284,7 @@ static void test_abort_unread(void)
 	       "'ts_ns':5000325478789,'pid':8713,'comm':'cli_b','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':44870,'daddr':'127.0.0.1','dport':19002,"
 	       "'state':'ESTABLISHED','reason':null,'errno':null,'ret':null,'bytes':null,"
-	       "'trigger_pid':8754,'trigger_comm':'srv_b','cookie':'4100'}\n",
+	       "'trigger_pid':8754,'trigger_comm':'srv_b','cookie':'4100','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.325478", "rst_recv", "8713/cli_b", "127.0.0.1:44870",
 		   "127.0.0.1:19002", "ESTABLISHED", "trigger=8754/srv_b"));
 
@@ -301,7 +301,7 @@ static void test_abort_unread(void)
 	       "'ts_ns':5000624918789,'pid':8713,'comm':'cli_b','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':44870,'daddr':'127.0.0.1','dport':19002,"
 	       "'state':'CLOSE','reason':null,'errno':'ECONNRESET','ret':-104,'bytes':null,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':'4100'}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':'4100','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.624918", "read_error", "8713/cli_b", "127.0.0.1:44870",
 		   "127.0.0.1:19002", "CLOSE", "errno=ECONNRESET ret=-104"));
 }
@@ -329,7 +329,7 @@ static void test_write_after_peer_close(void)
 	       "'ts_ns':5000625260789,'pid':9082,'comm':'cli_d','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':58586,'daddr':'127.0.0.1','dport':19004,"
 	       "'state':'TIME_WAIT','reason':'TCP_TIMEWAIT_SOCKET','errno':null,'ret':null,"
-	       "'bytes':null,'trigger_pid':9123,'trigger_comm':'srv_d','cookie':'4103'}\n",
+	       "'bytes':null,'trigger_pid':9123,'trigger_comm':'srv_d','cookie':'4103','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.625260", "rst_sent", "9082/cli_d", "127.0.0.1:58586",
 		   "127.0.0.1:19004", "TIME_WAIT",
 		   "reason=TCP_TIMEWAIT_SOCKET trigger=9123/srv_d"));
@@ -346,7 +346,7 @@ static void test_write_after_peer_close(void)
 	       "'ts_ns':5000625338789,'pid':9123,'comm':'srv_d','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':19004,'daddr':'127.0.0.1','dport':58586,"
 	       "'state':'CLOSE_WAIT','reason':null,'errno':null,'ret':null,'bytes':null,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':'5'}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':'5','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.625338", "rst_recv", "9123/srv_d", "127.0.0.1:19004",
 		   "127.0.0.1:58586", "CLOSE_WAIT", ""));
 
@@ -363,7 +363,7 @@ static void test_write_after_peer_close(void)
 	       "'ts_ns':5000625380789,'pid':9123,'comm':'srv_d','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':19004,'daddr':'127.0.0.1','dport':58586,"
 	       "'state':'CLOSE','reason':null,'errno':'EPIPE','ret':null,'bytes':null,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':'5'}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':'5','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.625380", "error_pending", "9123/srv_d", "127.0.0.1:19004",
 		   "127.0.0.1:58586", "CLOSE", "errno=EPIPE"));
 
@@ -380,7 +380,7 @@ static void test_write_after_peer_close(void)
 	       "'ts_ns':5000625399789,'pid':9123,'comm':'srv_d','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':19004,'daddr':'127.0.0.1','dport':58586,"
 	       "'state':'CLOSE','reason':null,'errno':null,'ret':16384,'bytes':16384,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':'5'}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':'5','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.625399", "write", "9123/srv_d", "127.0.0.1:19004",
 		   "127.0.0.1:58586", "CLOSE", "bytes=16384"));
 
@@ -397,7 +397,7 @@ static void test_write_after_peer_close(void)
 	       "'ts_ns':5000625442789,'pid':9123,'comm':'srv_d','family':null,"
 	       "'saddr':null,'sport':null,'daddr':null,'dport':null,"
 	       "'state':null,'reason':null,'errno':null,'ret':null,'bytes':null,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':null}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':null,'cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.625442", "sigpipe", "9123/srv_d", "-", "-", "-", ""));
 
 	/* the same record with a stray tuple and state in it: still none (no socket) */
@@ -419,7 +419,7 @@ static void test_write_after_peer_close(void)
 	       "'ts_ns':5000625456789,'pid':9123,'comm':'srv_d','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':19004,'daddr':'127.0.0.1','dport':58586,"
 	       "'state':'CLOSE','reason':null,'errno':'EPIPE','ret':-32,'bytes':null,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':'5'}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':'5','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.625456", "write_error", "9123/srv_d", "127.0.0.1:19004",
 		   "127.0.0.1:58586", "CLOSE", "errno=EPIPE ret=-32"));
 }
@@ -496,7 +496,7 @@ static void test_addresses(void)
 	       "'ts_ns':5000123456789,'pid':null,'comm':null,'family':'ipv6',"
 	       "'saddr':'::1','sport':19001,'daddr':'::1','dport':42046,"
 	       "'state':null,'reason':'NO_SOCKET','errno':null,'ret':null,'bytes':null,"
-	       "'trigger_pid':8585,'trigger_comm':'cli_a','cookie':null}\n",
+	       "'trigger_pid':8585,'trigger_comm':'cli_a','cookie':null,'cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.123456", "rst_sent", "-", "[::1]:19001", "[::1]:42046", "-",
 		   "reason=NO_SOCKET trigger=8585/cli_a"));
 
@@ -514,7 +514,7 @@ static void test_addresses(void)
 	       "'saddr':'::ffff:127.0.0.1','sport':19004,"
 	       "'daddr':'::ffff:127.0.0.1','dport':58586,"
 	       "'state':'ESTABLISHED','reason':null,'errno':null,'ret':null,'bytes':null,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':'77'}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':'77','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:11.123456", "rst_recv", "9123/srv_d", "[::ffff:127.0.0.1]:19004",
 		   "[::ffff:127.0.0.1]:58586", "ESTABLISHED", ""));
 
@@ -545,7 +545,7 @@ static void test_addresses(void)
 	       "'ts_ns':5001123456789,'pid':8945,'comm':'srv_c','family':'ipv4',"
 	       "'saddr':'127.0.0.1','sport':19003,'daddr':null,'dport':null,"
 	       "'state':'CLOSE','reason':null,'errno':null,'ret':null,'bytes':null,"
-	       "'trigger_pid':null,'trigger_comm':null,'cookie':'4'}\n",
+	       "'trigger_pid':null,'trigger_comm':null,'cookie':'4','cgroup':null,'container':null,'unit':null}\n",
 	       row("01:29:12.123456", "destroy", "8945/srv_c", "127.0.0.1:19003", "-", "CLOSE",
 		   ""));
 	r.family = RT_FAMILY_IPV6;
@@ -677,7 +677,7 @@ static void test_names(void)
 	r = record(RT_RST_RECV, T0);
 	tuple(&r, "127.0.0.1", 19001, "127.0.0.1", 42046);
 	r.cookie = ~0ULL;
-	contains("cookie 2^64-1 as a string", &r, "'cookie':'18446744073709551615'}\n", NULL);
+	contains("cookie 2^64-1 as a string", &r, "'cookie':'18446744073709551615','cgroup':null,'container':null,'unit':null}\n", NULL);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -702,7 +702,7 @@ static void test_comm(void)
 	       "'family':'ipv4','saddr':'127.0.0.1','sport':58586,'daddr':'127.0.0.1',"
 	       "'dport':19004,'state':'TIME_WAIT','reason':'TCP_TIMEWAIT_SOCKET','errno':null,"
 	       "'ret':null,'bytes':null,'trigger_pid':9123,"
-	       "'trigger_comm':'tab\\there\\nx\\\"\\\\y','cookie':'4103'}\n",
+	       "'trigger_comm':'tab\\there\\nx\\\"\\\\y','cookie':'4103','cgroup':null,'container':null,'unit':null}\n",
 	       /* text: no byte that a terminal could act on */
 	       row("01:29:11.123456", "rst_sent", "9082/bad?[2J??" "?(zzzzz" /* no trigraph */, "127.0.0.1:58586",
 		   "127.0.0.1:19004", "TIME_WAIT",
@@ -779,7 +779,8 @@ static void test_stats(void)
 	fflush(f);
 	want = sq("{'type':'stats','events':7,'lost':1,'malformed':2,'timelines':0,'evicted':0,'flooded':0,"
 		  "'owners_full':4,'shed':{'connect':3,'destroy':2},"
-		  "'probes':{'send_reset':'tp_btf','receive_reset':'raw_tp','signal':null}}\n");
+		  "'probes':{'send_reset':'tp_btf','receive_reset':'raw_tp','signal':null},"
+		  "'ignored':0}\n");
 	CHECK_STR("stats line", buf, want);
 	keep_json(buf, STATS_KEYS);
 	free(want);
@@ -797,7 +798,7 @@ static void test_stats(void)
 	CHECK("stats without hooks returns 0", emit_stats(&e, &s) == 0);
 	fflush(f);
 	want = sq("{'type':'stats','events':18446744073709551615,'lost':1,'malformed':2,"
-		  "'timelines':0,'evicted':0,'flooded':0,'probes':{}}\n");
+		  "'timelines':0,'evicted':0,'flooded':0,'probes':{},'ignored':0}\n");
 	CHECK_STR("stats line, no hooks", buf, want);
 	keep_json(buf, STATS_KEYS_QUIET);
 	free(want);

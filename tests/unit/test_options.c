@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include "check.h"
+#include <sys/socket.h>
 #include "../../user/options.h"
 
 #define MAX_ARGS 24
@@ -320,8 +321,8 @@ static const struct row rows[] = {
 	{ "--read missing argument", { "-j", "--read" }, USAGE,
 	  { "rsttrace: option '--read' requires an argument" } },
 	{ "-r empty", { "--read=" }, USAGE, { "invalid file '' in '-r': must not be empty" } },
-	{ "-r twice", { "-r", "a.rec", "-r", "b.rec" }, USAGE,
-	  { "-r given twice ('a.rec', then 'b.rec')" } },
+	{ "-r with --metrics", { "-r", "a.rec", "b.rec", "--metrics", "9464" }, USAGE,
+	  { "-r 'a.rec' cannot be combined with --metrics" } },
 	{ "-r with -w", { "-r", "a.rec", "-w", "b.rec" }, USAGE,
 	  { "-r 'a.rec' cannot be combined with -w" } },
 	{ "-r with -d", { "-d", "1", "-r", "a.rec" }, USAGE,
@@ -330,8 +331,46 @@ static const struct row rows[] = {
 	  { "-r 'a.rec' cannot be combined with --probes" } },
 	{ "-r with --list-probes", { "-r", "a.rec", "--list-probes" }, USAGE,
 	  { "-r 'a.rec' cannot be combined with --list-probes" } },
-	{ "-r stray positional", { "-r", "a.rec", "b.rec" }, USAGE,
-	  { "unexpected argument 'b.rec'" } },
+	/* the agent's options (issue 13) */
+	{ "--metrics port 0", { "--metrics", "0" }, USAGE,
+	  { "invalid port '0' in '--metrics 0': must be 1..65535" } },
+	{ "--metrics port too big", { "--metrics", "127.0.0.1:65536" }, USAGE,
+	  { "invalid port '65536' in '--metrics 127.0.0.1:65536'" } },
+	{ "--metrics name", { "--metrics", "localhost:9464" }, USAGE,
+	  { "invalid address 'localhost' in '--metrics localhost:9464': not a numeric" } },
+	{ "--metrics bare IPv6", { "--metrics", "::1:9464" }, USAGE,
+	  { "invalid address '::1' in '--metrics ::1:9464': expected PORT, IPV4:PORT or [IPV6]:PORT" } },
+	{ "--metrics empty port", { "--metrics", "127.0.0.1:" }, USAGE,
+	  { "invalid port '' in '--metrics 127.0.0.1:': must not be empty" } },
+	{ "--metrics twice", { "--metrics", "1", "--metrics", "2" }, USAGE,
+	  { "--metrics given twice" } },
+	{ "--metrics-limit 0", { "--metrics", "9", "--metrics-limit", "0" }, USAGE,
+	  { "invalid limit '0' in '--metrics-limit 0': must be 1..100000" } },
+	{ "--metrics-limit alone", { "--metrics-limit", "5" }, USAGE,
+	  { "--metrics-limit needs --metrics" } },
+	{ "-o bad", { "-o", "yaml" }, USAGE,
+	  { "invalid output format 'yaml' in '-o yaml': must be text, json or none" } },
+	{ "-o none alone", { "-o", "none" }, USAGE, { "-o none needs --metrics or -w" } },
+	{ "-o none --events", { "-o", "none", "--events", "--metrics", "9" }, USAGE,
+	  { "-o none cannot be combined with --events" } },
+	{ "-j then -o text", { "-j", "-o", "text" }, USAGE, { "-o text contradicts" } },
+	{ "-o none then -j", { "-o", "none", "-j" }, USAGE, { "-j contradicts -o none" } },
+	{ "--ignore bad verdict", { "--ignore", "refusd:curl" }, USAGE,
+	  { "invalid verdict 'refusd' in '--ignore refusd:curl': not a verdict code" } },
+	{ "--ignore empty comm", { "--ignore", "refused:" }, USAGE,
+	  { "invalid comm '' in '--ignore refused:': must be 1..15 bytes" } },
+	{ "--ignore long comm", { "--ignore", "refused:0123456789abcdef" }, USAGE,
+	  { "invalid comm '0123456789abcdef'" } },
+	{ "--by bad", { "--by", "pod", "--summary" }, USAGE,
+	  { "invalid grouping 'pod' in '--by pod': must be comm, container or unit" } },
+	{ "--by alone", { "--by", "unit" }, USAGE, { "--by groups --summary rows" } },
+	{ "-C without -w", { "-C", "10" }, USAGE, { "-C needs -w FILE" } },
+	{ "-C 0", { "-w", "f", "-C", "0" }, USAGE,
+	  { "invalid file size '0' in '-C 0': must be 1..1000000" } },
+	{ "-C bad suffix", { "-w", "f", "-C", "10x" }, USAGE, { "invalid file size '10x'" } },
+	{ "-W without -C", { "-w", "f", "-W", "3" }, USAGE, { "-W needs -C or -G" } },
+	{ "-G 0.5", { "-w", "f", "-G", "0.5" }, USAGE,
+	  { "invalid rotation interval '0.5' in '-G 0.5': must be >= 1" } },
 	{ "-v takes no value", { "-v3" }, USAGE, { "rsttrace: invalid option -- '3'" } },
 	{ "--verbose=2", { "--verbose=2" }, USAGE,
 	  { "option '--verbose' doesn't allow an argument" } },
@@ -512,11 +551,13 @@ static void test_family_names(void)
 /* The values of --netns, --cgroup and --summary (not in describe(): every row would change). */
 static bool parse_ok(struct rt_options *o, const char **args, int n)
 {
-	char *argv[8] = { "rsttrace" };
+	char *argv[32] = { "rsttrace" };
 	FILE *null = fopen("/dev/null", "w");
 	bool ok;
 
-	for (int i = 0; i < n && i < 7; i++)
+	if (n > 31)
+		n = 31;
+	for (int i = 0; i < n; i++)
 		argv[i + 1] = (char *)args[i];
 	ok = options_parse(o, n + 1, argv, null, null) == OPTIONS_RUN;
 	fclose(null);
@@ -569,6 +610,37 @@ static void test_ns_filters(void)
 }
 
 /* argc 0 happens (execve with an empty argv): it must parse as "no options", not crash. */
+/* the agent's options parse into the values the run uses */
+static void test_agent_options(void)
+{
+	struct rt_options o;
+	const char *a1[] = { "--metrics", "[::1]:9464", "-o", "none", "--by", "container",
+			     "--metrics-limit", "7", "--ignore", "refused", "--ignore",
+			     "linger_abort:haproxy", "-w", "r.rec", "-C", "20k", "-W", "3", "-G", "60" };
+	const char *a2[] = { "--metrics", "9464", "-r", "a.rec", "b.rec", "dir" };
+
+	CHECK("agent: parses", parse_ok(&o, a1, sizeof(a1) / sizeof(a1[0])));
+	CHECK("agent: metrics [::1]:9464", o.metrics && o.metrics_family == AF_INET6 &&
+	      !strcmp(o.metrics_addr, "::1") && o.metrics_port == 9464);
+	CHECK("agent: -o none", o.output == RT_OUTPUT_NONE && !o.json);
+	CHECK("agent: --by container, limit 7", o.by == 1 && o.metrics_limit == 7);
+	CHECK("agent: two ignore rules", o.nignore == 2 &&
+	      !strcmp(o.ignore[1].verdict, "linger_abort") && !strcmp(o.ignore[1].comm, "haproxy"));
+	CHECK("agent: ignored refused, any process", options_ignored(&o, "refused", NULL, NULL));
+	CHECK("agent: ignored linger_abort by haproxy (b end)",
+	      options_ignored(&o, "linger_abort", "curl", "haproxy"));
+	CHECK("agent: not ignored linger_abort by curl",
+	      !options_ignored(&o, "linger_abort", "curl", NULL));
+	CHECK("agent: -C 20k -W 3 -G 60", o.rotate_bytes == 20000 && o.rotate_count == 3 &&
+	      o.rotate_s == 60);
+	CHECK("agent: --metrics 9464 with -r is refused", !parse_ok(&o, a2, 6));
+	CHECK("agent: -r with files and a directory", parse_ok(&o, a2 + 2, 4) && o.nread == 3 &&
+	      !strcmp(o.read_paths[2], "dir") && !strcmp(o.read_path, "a.rec"));
+	CHECK("agent: metrics default address and limit",
+	      parse_ok(&o, a2, 2) && !strcmp(o.metrics_addr, "127.0.0.1") &&
+	      o.metrics_family == AF_INET && o.metrics_limit == 500);
+}
+
 static void test_empty_argv(void)
 {
 	char *argv[] = { NULL };
@@ -586,6 +658,7 @@ int main(void)
 		run_row(&rows[i]);
 	test_family_names();
 	test_ns_filters();
+	test_agent_options();
 	test_empty_argv();
 	return CHECK_DONE();
 }

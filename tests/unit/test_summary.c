@@ -109,7 +109,7 @@ static void test_interval(void)
 	      strstr(out, "\"rows\":[{\"count\":2,\"verdict\":\"refused\",\"pid\":10,\"comm\":\"curl\"") &&
 	      strstr(out, "{\"count\":1,\"verdict\":\"write_after_peer_close\",\"pid\":11"));
 	CHECK("peer object", strstr(out, "\"peer\":{\"addr\":\"127.0.0.1\",\"port\":80,\"pid\":null,"
-				       "\"comm\":null}"));
+				       "\"comm\":null,\"cgroup\":null,\"container\":null,\"unit\":null}"));
 	CHECK("nothing more", json_num(out, "rows_more") == 0 && json_num(out, "incidents_more") == 0 &&
 	      json_num(out, "untracked") == 0);
 	summary__tick(h.sum, T0 + 10 * S);
