@@ -22,16 +22,74 @@ struct field {
 #define COLUMN(w) ((struct field){ TEXT_COLUMN, (w) })
 #define DETAIL ((struct field){ TEXT_DETAIL, 0 })
 
+/*
+ * Text output: every string that came from the kernel, a recording or the network (process
+ * names above all, and the sentences built from them) goes out through here: printable
+ * ASCII as it is, a backslash doubled, every other byte as \xNN. No control sequence, line
+ * break or invalid UTF-8 reaches the operator's terminal, and the bytes stay readable. JSON
+ * has its own escaping (json.c). Returns the length written to dst (cut to fit, whole
+ * escapes only).
+ */
+static size_t text_escape(char *dst, size_t len, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && src[i]; i++) {
+		unsigned char c = src[i];
+		size_t need = c == '\\' ? 2 : (c >= 0x20 && c < 0x7f ? 1 : 4);
+
+		if (o + need >= len)
+			break;
+		if (need == 1) {
+			dst[o++] = c;
+		} else if (need == 2) {
+			dst[o++] = '\\';
+			dst[o++] = '\\';
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	if (len)
+		dst[o] = 0;
+	return o;
+}
+
+/* up to n bytes of s (or to its NUL), escaped, to the text output */
+static void text_put(struct emitter *e, const char *s, size_t n)
+{
+	char buf[1024];
+
+	while (n && *s) {
+		size_t take = n < 200 ? n : 200; /* 200 bytes escape to at most 800 */
+
+		text_escape(buf, sizeof(buf), s, take);
+		fputs(buf, e->f);
+		for (size_t i = 0; i < take; i++)
+			if (!s[i])
+				return;
+		s += take;
+		n -= take;
+	}
+}
+
 static void put_str(struct emitter *e, const char *key, struct field how, const char *val)
 {
+	char buf[512];
+
 	if (e->mode == EMIT_JSON) {
 		json_str(&e->json, key, val);
 		return;
 	}
+	if (val)
+		text_escape(buf, sizeof(buf), val, strlen(val));
 	if (how.style == TEXT_COLUMN)
-		fprintf(e->f, "%-*s ", how.width, val ? val : "-");
+		fprintf(e->f, "%-*s ", how.width, val ? buf : "-");
 	else if (how.style == TEXT_DETAIL && val)
-		fprintf(e->f, " %s=%s", key, val);
+		fprintf(e->f, " %s=%s", key, buf);
 }
 
 static void put_u64(struct emitter *e, const char *key, struct field how, bool known,
@@ -65,14 +123,6 @@ static void put_i64(struct emitter *e, const char *key, struct field how, bool k
 	put_str(e, key, how, known ? buf : NULL);
 }
 
-/* " key=value" of a string from the system (a unit name): no escape reaches a terminal */
-static void text_safe(struct emitter *e, const char *key, const char *val)
-{
-	fprintf(e->f, " %s=", key);
-	for (const unsigned char *c = (const unsigned char *)val; *c; c++)
-		fputc(*c < 0x20 || *c >= 0x7f || *c == ' ' ? '?' : *c, e->f);
-}
-
 /* a process: pid and comm keys in JSON, "pid/comm" in text (label= when a detail) */
 static void put_task(struct emitter *e, const char *pid_key, const char *comm_key,
 		     const char *label, struct field how, bool known, const struct rt_task *t)
@@ -87,12 +137,9 @@ static void put_task(struct emitter *e, const char *pid_key, const char *comm_ke
 			json_null(&e->json, comm_key);
 		return;
 	}
+	/* comm is whatever bytes a process chose: put_str escapes it */
 	snprintf(buf, sizeof(buf), "%u/%.*s", known ? t->pid : 0, (int)sizeof(t->comm),
 		 known ? t->comm : "");
-	/* comm is whatever bytes a process chose: never send escapes to a terminal */
-	for (unsigned char *c = (unsigned char *)buf; *c; c++)
-		if (*c < 0x20 || *c >= 0x7f)
-			*c = '?';
 	put_str(e, label, how, known ? buf : NULL);
 }
 
@@ -115,7 +162,7 @@ static void put_identity(struct emitter *e, bool known, __u32 pid, struct field 
 		snprintf(buf, sizeof(buf), "%.12s", id->container);
 		put_str(e, "container", how, buf);
 	} else if (id->unit[0]) {
-		text_safe(e, "unit", id->unit);
+		put_str(e, "unit", how, id->unit);
 	}
 }
 
@@ -364,8 +411,11 @@ static int timeline_json(struct emitter *e, const struct timeline_view *tl)
 static void text_end(struct emitter *e, char side, const struct end_view *v)
 {
 	fprintf(e->f, "%c %s:%u", side, v->addr[0] ? v->addr : "-", v->port);
-	if (v->has_owner)
-		fprintf(e->f, " %.16s (pid %u)", v->owner.comm, v->owner.pid);
+	if (v->has_owner) {
+		fputc(' ', e->f);
+		text_put(e, v->owner.comm, sizeof(v->owner.comm));
+		fprintf(e->f, " (pid %u)", v->owner.pid);
+	}
 	if (v->has_owner)
 		put_identity(e, true, v->owner.pid, DETAIL);
 }
@@ -393,7 +443,10 @@ static int text_write_run(struct emitter *e, const struct timeline_view *tl, int
 
 static int timeline_text(struct emitter *e, const struct timeline_view *tl)
 {
-	fprintf(e->f, "%s: %s\n  ", tl->verdict_code, tl->verdict_summary);
+	/* the sentence names processes: escaped like every string from the data */
+	fprintf(e->f, "%s: ", tl->verdict_code);
+	text_put(e, tl->verdict_summary, strlen(tl->verdict_summary));
+	fputs("\n  ", e->f);
 	text_end(e, 'a', &tl->end[0]);
 	fputs("  <->  ", e->f);
 	text_end(e, 'b', &tl->end[1]);
@@ -402,9 +455,11 @@ static int timeline_text(struct emitter *e, const struct timeline_view *tl)
 		fprintf(e->f, "  caused by: %s:%u <-> %s:%u, %s at %+.3f ms", tl->cause_end[0].addr,
 			tl->cause_end[0].port, tl->cause_end[1].addr, tl->cause_end[1].port,
 			kind_name(tl->cause_kind), tl->cause_t_ms);
-		if (tl->cause_has_actor)
-			fprintf(e->f, ", started by %.16s (pid %u)", tl->cause_actor.comm,
-				tl->cause_actor.pid);
+		if (tl->cause_has_actor) {
+			fputs(", started by ", e->f);
+			text_put(e, tl->cause_actor.comm, sizeof(tl->cause_actor.comm));
+			fprintf(e->f, " (pid %u)", tl->cause_actor.pid);
+		}
 		fputc('\n', e->f);
 	}
 	for (int i = 0; i < tl->nev; i++) {
@@ -489,9 +544,6 @@ static void summary_row(struct emitter *e, const struct summary_row *r, const ch
 
 		snprintf(buf, sizeof(buf), "%.*s", !strcmp(label, "container") ? 12 : 32,
 			 r->group && r->group[0] ? r->group : "-");
-		for (unsigned char *c = (unsigned char *)buf; *c; c++)
-			if (*c < 0x20 || *c >= 0x7f)
-				*c = '?';
 		put_str(e, label, COLUMN(22), buf);
 	}
 	if (label && e->mode != EMIT_JSON) {
@@ -503,9 +555,6 @@ static void summary_row(struct emitter *e, const struct summary_row *r, const ch
 		char buf[24];
 
 		snprintf(buf, sizeof(buf), "*/%.*s", (int)sizeof(r->a.owner.comm), r->a.owner.comm);
-		for (unsigned char *c = (unsigned char *)buf; *c; c++)
-			if (*c < 0x20 || *c >= 0x7f)
-				*c = '?';
 		put_str(e, "process", COLUMN(22), buf);
 	} else {
 		put_task(e, "pid", "comm", "process", COLUMN(22), r->a.has_owner, &r->a.owner);

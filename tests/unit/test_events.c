@@ -703,10 +703,11 @@ static void test_comm(void)
 	       "'dport':19004,'state':'TIME_WAIT','reason':'TCP_TIMEWAIT_SOCKET','errno':null,"
 	       "'ret':null,'bytes':null,'trigger_pid':9123,"
 	       "'trigger_comm':'tab\\there\\nx\\\"\\\\y','cookie':'4103','cgroup':null,'container':null,'unit':null}\n",
-	       /* text: no byte that a terminal could act on */
-	       row("01:29:11.123456", "rst_sent", "9082/bad?[2J??" "?(zzzzz" /* no trigraph */, "127.0.0.1:58586",
-		   "127.0.0.1:19004", "TIME_WAIT",
-		   "reason=TCP_TIMEWAIT_SOCKET trigger=9123/tab?here?x\"\\y"));
+	       /* text: no byte that a terminal could act on; every other byte as \xNN, a
+		* backslash doubled: what the process chose stays readable, unambiguous */
+	       row("01:29:11.123456", "rst_sent", "9082/bad\\x1b[2J\\x7f\\xff\\xc3(zzzzz",
+		   "127.0.0.1:58586", "127.0.0.1:19004", "TIME_WAIT",
+		   "reason=TCP_TIMEWAIT_SOCKET trigger=9123/tab\\x09here\\x0ax\"\\\\y"));
 
 	memcpy(r.owner.comm, "0123456789abcdef", 16);
 	memcpy(r.current.comm, "caf\xc3\xa9\0garbage", 14);
