@@ -90,7 +90,7 @@ static void decode_result(const struct rt_event *raw, struct event *ev)
 bool event_decode(const struct rt_event *raw, struct event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
-	if (raw->kind <= RT_KIND_NONE || raw->kind >= RT_KIND_MAX)
+	if (raw->kind <= RT_KIND_NONE || raw->kind > RT_RST_FILTER)
 		return false;
 	ev->kind = raw->kind;
 	ev->ts_ns = raw->ts_ns;

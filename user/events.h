@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include <netinet/in.h>
 #include "../bpf/rsttrace.h"
+#include "../bpf/nf_reset.h"
 
 #define EVENT_ADDR_LEN INET6_ADDRSTRLEN
 

@@ -17,6 +17,7 @@
 #include "joiner.h"
 #include "log.h"
 #include "names.h"
+#include "nfreset.h"
 #include "options.h"
 #include "pipeline.h"
 #include "privilege.h"
@@ -28,6 +29,7 @@ static volatile sig_atomic_t stop_signal;
 struct app {
 	struct rt_options opts;
 	struct tracer tracer;
+	struct nfreset nf;            /* the packet filter's resets; skel NULL: not seen */
 	struct clock_map clock;
 	struct reason_names reasons;
 	struct emitter out;
@@ -210,7 +212,7 @@ static int finish(struct app *app)
 {
 	int rec_err;
 
-	app->stats.lost = tracer_lost(&app->tracer);
+	app->stats.lost = tracer_lost(&app->tracer) + nfreset_lost(&app->nf);
 	rec_err = pipeline_end_recording(&app->pipe, now_ns(), app->stats.lost);
 	rec_err = rec_writer_close(app->rec) ?: rec_err;
 	app->rec = NULL;
@@ -252,6 +254,20 @@ static int open_recording(struct app *app)
 	return err;
 }
 
+/* Off the fast path and optional: without it, a same-host reset by the packet filter is still
+ * told from the records (user/verdicts.c); one to or from another host is not. */
+static void start_nfreset(struct app *app)
+{
+	char err[256];
+
+	if (nfreset_start(&app->nf, &app->opts, app->tracer.rb, on_ring_event, app, err,
+			  sizeof(err))) {
+		info("packet filter resets of connections to other hosts will not be reported: %s",
+		     err);
+		nfreset_stop(&app->nf);
+	}
+}
+
 static int run(struct app *app)
 {
 	char err[512];
@@ -286,6 +302,7 @@ static int run(struct app *app)
 		warn("%s", err);
 		return RT_EXIT_RUNTIME;
 	}
+	start_nfreset(app);
 	/* the last privileged step is done: from here on only the fds held (privilege.h); the
 	 * loss counter's map is the one look-up that must keep working */
 	if (privilege_drop_all(bpf_map__fd(bpf_object__find_map_by_name(
@@ -342,6 +359,7 @@ int main(int argc, char **argv)
 	rc = run(&app);
 	pipeline_free(&app.pipe);
 	rec_writer_close(app.rec);
+	nfreset_stop(&app.nf);
 	tracer_close(&app.tracer);
 	return rc;
 }

@@ -5,11 +5,12 @@
 #include <string.h>
 #include <bpf/btf.h>
 #include "../bpf/rsttrace.h"
+#include "../bpf/nf_reset.h"
 #include "names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const kinds[RT_KIND_MAX] = {
+static const char *const kinds[RT_KIND_MAX + 1] = {
 	[RT_CONNECT] = "connect",
 	[RT_ACCEPT] = "accept",
 	[RT_PEER_FIN] = "peer_fin",
@@ -22,6 +23,7 @@ static const char *const kinds[RT_KIND_MAX] = {
 	[RT_READ_ERROR] = "read_error",
 	[RT_SIGPIPE] = "sigpipe",
 	[RT_DESTROY] = "destroy",
+	[RT_RST_FILTER] = "rst_filter", /* bpf/nf_reset.bpf.c: a contract extension */
 };
 
 static const char *const states[] = {
@@ -45,7 +47,7 @@ static const char *const builtin_reasons[] = {
 
 const char *kind_name(int kind)
 {
-	return kind > 0 && kind < RT_KIND_MAX ? kinds[kind] : NULL;
+	return kind > 0 && kind <= RT_RST_FILTER ? kinds[kind] : NULL;
 }
 
 const char *tcp_state_name(int state)
