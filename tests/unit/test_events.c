@@ -384,7 +384,8 @@ static void test_write_after_peer_close(void)
 		   "127.0.0.1:58586", "CLOSE", "bytes=16384"));
 
 	/* SIGNAL sig=13 result=1: no socket, so no tuple and no state; ret is the signal
-	 * result, not a send/recv return value */
+	 * result (1: TRACE_SIGNAL_IGNORED, the process ignores SIGPIPE), shown because the
+	 * signal was not delivered */
 	r = record(RT_SIGPIPE, AT(501986));
 	r.family = 0;
 	r.ret = 1;
@@ -395,9 +396,9 @@ static void test_write_after_peer_close(void)
 	       "{'type':'event','kind':'sigpipe','time':'2026-11-28T01:29:11.625442Z',"
 	       "'ts_ns':5000625442789,'pid':9123,'comm':'srv_d','family':null,"
 	       "'saddr':null,'sport':null,'daddr':null,'dport':null,"
-	       "'state':null,'reason':null,'errno':null,'ret':null,'bytes':null,"
+	       "'state':null,'reason':null,'errno':null,'ret':1,'bytes':null,"
 	       "'trigger_pid':null,'trigger_comm':null,'cookie':null}\n",
-	       row("01:29:11.625442", "sigpipe", "9123/srv_d", "-", "-", "-", ""));
+	       row("01:29:11.625442", "sigpipe", "9123/srv_d", "-", "-", "-", "ret=1"));
 
 	/* the same record with a stray tuple and state in it: still none (no socket) */
 	tuple(&r, "127.0.0.1", 19004, "127.0.0.1", 58586);

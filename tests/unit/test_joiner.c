@@ -733,8 +733,10 @@ static int seq_unread(struct event *e)
 	return n;
 }
 
+/* the server's active reset, traced at .493 after the client processed it at .408, is shown
+ * where it happened: before the rst_recv it caused (joiner.c, order_active_resets) */
 #define UNREAD_EVENTS                                                                       \
-	"a:connect b:accept b:close a:rst_recv a:error_pending b:rst_sent a:read_error "    \
+	"a:connect b:accept b:close b:rst_sent a:rst_recv a:error_pending a:read_error "    \
 	"a:sigpipe a:write_error b:destroy a:sigpipe a:write_error a:destroy"
 
 static void test_abort_unread(void)
@@ -796,7 +798,7 @@ static void test_linger(void)
 	if (play("linger_abort", e, N(e), 1, NULL) == 1)
 		expect("linger_abort", &tls[0], "linger_abort", "127.0.0.1:52720/12742/rt_cli_lin",
 		       "127.0.0.1:19003/12743/rt_srv_lin",
-		       "a:connect b:accept a:close b:rst_recv b:error_pending a:rst_sent "
+		       "a:connect b:accept a:close a:rst_sent b:rst_recv b:error_pending "
 		       "a:error_pending a:destroy b:read_error b:sigpipe b:write_error b:sigpipe "
 		       "b:write_error b:destroy", "-",
 		       "rt_cli_lin (pid 12742) closed the connection with SO_LINGER {1, 0}",
@@ -1378,8 +1380,9 @@ static int seq_incident_on_filtered(struct event *e)
 
 #define ON_UPSTREAM_A "127.0.0.1:58288/23441/nginx"
 #define ON_UPSTREAM_B "127.0.0.1:43709/23424/rt_gateway"
+/* nginx's active reset (traced after the gateway processed it) before the rst_recv */
 #define ON_UPSTREAM_EVENTS                                                                  \
-	"a:connect b:accept b:close a:peer_fin a:close b:rst_recv b:destroy a:rst_sent "    \
+	"a:connect b:accept b:close a:peer_fin a:close a:rst_sent b:rst_recv b:destroy "    \
 	"a:destroy"
 
 static void test_incident_on(void)
