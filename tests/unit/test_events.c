@@ -475,6 +475,18 @@ static void test_trigger_policy(void)
 	contains("no owner: pid and comm null", &r, "'pid':null,'comm':null,", NULL);
 	running(&r, RT_CTX_IRQ, 0, "swapper/0");
 	check_trigger("trigger: no owner, swapper -> null", &r, false);
+
+	/* issue 12: nginx and curl in one namespace over its own address (not 127.0.0.1): the
+	 * kernel routes it through the loopback device, softirq runs in the sender's call */
+	owned(&r, RT_OWNER_COOKIE, 9123, "srv_d");
+	tuple(&r, "10.77.0.1", 8080, "10.77.0.1", 58586);
+	running(&r, RT_CTX_IRQ, 9082, "cli_d");
+	check_trigger("trigger: one address at both ends (the namespace's own)", &r, true);
+	tuple(&r, "fd00::7", 8080, "fd00::7", 58586);
+	check_trigger("trigger: one IPv6 address at both ends", &r, true);
+	/* a packet from another address came from a device: current is whoever was interrupted */
+	tuple(&r, "10.77.0.1", 8080, "10.77.0.2", 58586);
+	check_trigger("trigger: another host's address -> null", &r, false);
 }
 
 /* ------------------------------------------------------------------------------------ */
