@@ -26,6 +26,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* -P: the port filter, as the main object's (user space copies the same bitmap) */
 const volatile bool filter_ports_on;
 const volatile __u8 filter_port_bitmap[RT_PORT_BITMAP_BYTES];
+/* --netns: the hook sees only its own namespace's packets, but a filter for another one
+ * must leave it silent */
+const volatile bool filter_netns_on;
+const volatile __u32 filter_netns;
+/* -p/-c/--cgroup: a reset with no process cannot match them; it then only completes a
+ * connection those filters follow (RT_F_CAUSE: not printed on its own) */
+const volatile __u32 extra_flags;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -97,12 +104,14 @@ int nf_reset_out(struct bpf_nf_ctx *ctx)
 	e.tuple.dport = bpf_ntohs(th.dest);
 	if (filter_ports_on && !port_wanted(e.tuple.sport) && !port_wanted(e.tuple.dport))
 		return NF_ACCEPT;
+	e.tuple.netns = BPF_CORE_READ(ctx->state, net, ns.inum);
+	if (filter_netns_on && e.tuple.netns != filter_netns)
+		return NF_ACCEPT;
 	e.kind = RT_RST_FILTER;
 	e.ts_ns = bpf_ktime_get_ns();
 	e.reason = RT_REASON_NONE;
 	e.ctx = RT_CTX_IRQ;
-	e.flags = RT_F_TUPLE_FROM_SKB | RT_F_CURRENT_UNRELATED;
-	e.tuple.netns = BPF_CORE_READ(ctx->state, net, ns.inum);
+	e.flags = RT_F_TUPLE_FROM_SKB | RT_F_CURRENT_UNRELATED | extra_flags;
 	if (bpf_ringbuf_output(&nf_events, &e, sizeof(e), 0)) {
 		lost = bpf_map_lookup_elem(&nf_lost, &zero);
 		if (lost)

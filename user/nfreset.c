@@ -46,10 +46,14 @@ static int link_netfilter(int prog_fd, int pf)
 	return syscall(__NR_bpf, CMD_LINK_CREATE, &a, sizeof(a));
 }
 
-static void set_port_filter(struct nf_reset_bpf *s, const struct rt_options *o)
+static void set_filters(struct nf_reset_bpf *s, const struct rt_options *o)
 {
 	s->rodata->filter_ports_on = o->nports > 0;
 	memcpy((void *)s->rodata->filter_port_bitmap, o->port_bitmap, sizeof(o->port_bitmap));
+	s->rodata->filter_netns_on = o->netns != 0;
+	s->rodata->filter_netns = o->netns;
+	if (o->npids || o->comm[0] || o->cgroup_id)
+		s->rodata->extra_flags = RT_F_CAUSE;
 }
 
 int nfreset_start(struct nfreset *n, const struct rt_options *o, struct ring_buffer *rb,
@@ -65,7 +69,7 @@ int nfreset_start(struct nfreset *n, const struct rt_options *o, struct ring_buf
 		snprintf(err, len, "cannot open its BPF object: %s", strerror(errno));
 		return -1;
 	}
-	set_port_filter(n->skel, o);
+	set_filters(n->skel, o);
 	bpf_program__set_type(n->skel->progs.nf_reset_out, PROG_TYPE_NETFILTER);
 	bpf_program__set_expected_attach_type(n->skel->progs.nf_reset_out, ATTACH_NETFILTER);
 	e = nf_reset_bpf__load(n->skel);
