@@ -296,19 +296,36 @@ static int departure(const struct conn *c, int end, __u64 ts)
 	return -1;
 }
 
+/* Under a port filter the kernel reports the FIN a followed process missed only when it
+ * closes that socket from CLOSE_WAIT; a reset first (HAProxy's write to the departed client)
+ * leaves it in the kernel's map: ask there. */
+static bool kept_fin(const struct joiner *j, const struct event *ev, __u64 *ts,
+		     struct rt_task *trigger)
+{
+	return j->cfg.fin_of && ev->cookie &&
+	       j->cfg.fin_of(j->cfg.owner_ctx, ev->cookie, ts, trigger) && *ts <= ev->ts_ns;
+}
+
 /* the departure's actor when nothing better names it: the trigger of its FIN */
-static void note_departure(const struct conn *c, int end, const struct event *ev,
-			   struct cause *k)
+static void note_departure(struct joiner *j, const struct conn *c, int end,
+			   const struct event *ev, struct cause *k)
 {
 	int d = ev->kind == RT_PEER_FIN ? -1 : departure(c, end, ev->ts_ns);
+	struct rt_task trigger = { 0 };
+	__u64 ts;
 
-	if (d < 0)
+	if (d >= 0) {
+		ts = c->ev[d].ts_ns;
+		if (c->ev[d].has_trigger)
+			trigger = c->ev[d].trigger;
+	} else if (ev->kind == RT_PEER_FIN || !kept_fin(j, ev, &ts, &trigger)) {
 		return;
+	}
 	k->departed = true;
-	k->departed_ts = c->ev[d].ts_ns;
-	if (!k->has_actor && c->ev[d].has_trigger) {
+	k->departed_ts = ts;
+	if (!k->has_actor && trigger.pid) {
 		k->has_actor = true;
-		k->actor = c->ev[d].trigger;
+		k->actor = trigger;
 	}
 }
 
@@ -325,7 +342,7 @@ static void record_loss(struct joiner *j, const struct conn *c, int end, const s
 	conn__end_view(c, a, &k.end[0]);
 	conn__end_view(c, !a, &k.end[1]);
 	k.has_actor = loss_actor(j, &c->end[!end], ev, &k.actor);
-	note_departure(c, end, ev, &k);
+	note_departure(j, c, end, ev, &k);
 	name_actor_end(&k, ev->kind, &k.end[end == a]);
 	k.loser_pid = ev->owner.pid;
 	k.loser_tid = ev->owner.tid;

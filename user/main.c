@@ -98,6 +98,7 @@ static int start_pipeline(struct app *app)
 		.reasons = &app->reasons,
 		.rec = app->rec,
 		.ask_owner = tracer_owner_of,
+		.ask_fin = tracer_fin_of,
 		.ask_ctx = &app->tracer,
 		.summary_s = app->opts.summary_s,
 	};

@@ -33,6 +33,14 @@ static bool owner_of(void *ctx, const struct rt_tuple *t, struct rt_task *out)
 	return p->cfg.ask_owner && p->cfg.ask_owner(p->cfg.ask_ctx, t, out);
 }
 
+/* joiner_config.fin_of: the kernel's answer (live only) */
+static bool fin_of(void *ctx, __u64 cookie, __u64 *ts_ns, struct rt_task *trigger)
+{
+	struct pipeline *p = ctx;
+
+	return p->cfg.ask_fin(p->cfg.ask_ctx, cookie, ts_ns, trigger);
+}
+
 int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
 {
 	struct joiner_config jc;
@@ -45,6 +53,7 @@ int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
 	jc.reasons = cfg->reasons;
 	jc.owner_of = owner_of;
 	jc.owner_ctx = p;
+	jc.fin_of = cfg->ask_fin ? fin_of : NULL;
 	p->joiner = joiner__new(&jc, cfg->out);
 	if (!p->joiner)
 		return -1;

@@ -24,6 +24,9 @@ struct pipeline_config {
 	struct rec_writer *rec;            /* -w; NULL: not recording */
 	owner_fn ask_owner;                /* the kernel's owner map; NULL in a replay */
 	void *ask_ctx;
+	/* the kernel's kept FINs (joiner_config.fin_of, same ctx); NULL in a replay, which
+	 * then cannot name a departed client that only this answer named */
+	bool (*ask_fin)(void *ctx, __u64 cookie, __u64 *ts_ns, struct rt_task *trigger);
 	double summary_s;                  /* --summary interval; 0: timelines are printed */
 };
 

@@ -2009,6 +2009,19 @@ static void test_pending_after_eof(void)
  * only): the loss nearest the close is the failed write, 1.7 s after curl left; curl is named
  * by the trigger of the earlier FIN.
  */
+/* the kernel's fin_seen entry for haproxy's client socket (cookie 302): curl's FIN at 1000 ms */
+static bool kept_fin_of(void *ctx, __u64 cookie, __u64 *ts_ns, struct rt_task *trigger)
+{
+	const struct task curl_ = { 7001, 0, "curl" };
+
+	(void)ctx;
+	if (cookie != 302)
+		return false;
+	*ts_ns = T0 + 1000 * MS;
+	set_task(trigger, &curl_);
+	return true;
+}
+
 static void test_haproxy_filtered(void)
 {
 	const struct task curl_ = { 7001, 0, "curl" }, hap = { 7002, 0, "haproxy" };
@@ -2045,6 +2058,28 @@ static void test_haproxy_filtered(void)
 	       "curl (pid 7001) gave up after 1.0 s: it closed its connection to haproxy (pid 7002)",
 	       "haproxy (pid 7002) noticed 1.7 s later, when its write to it failed",
 	       "SO_LINGER {1, 0}", "rt_srv (pid 7003)'s next read failed with ECONNRESET", NULL);
+
+	/* As the kernel really delivers it (the e2e run): the FIN stays in the kernel's map
+	 * (fin_seen) because haproxy closes that socket after the reset, not from CLOSE_WAIT;
+	 * the joiner asks for it (fin_of) */
+	struct joiner_config cfg;
+
+	joiner_config_defaults(&cfg);
+	cfg.reasons = &reasons;
+	cfg.fin_of = kept_fin_of;
+	memmove(&e[2], &e[3], (N(e) - 3) * sizeof(e[0]));
+	name = "linger_abort through haproxy, -P upstream, the FIN kept by the kernel";
+	if (play(name, e, N(e) - 1, 1, &cfg) != 1)
+		return;
+	expect(name, &tls[0], "linger_abort", "127.0.0.1:40002/7002/haproxy",
+	       "127.0.0.1:9000/7003/rt_srv", NULL,
+	       "127.0.0.1:40001/7001/curl 127.0.0.1:8000/7002/haproxy write_error 7001/curl",
+	       "curl (pid 7001) gave up after 1.0 s", "noticed 1.7 s later", NULL);
+	cfg.fin_of = NULL;
+	name = "the same without the kernel's answer: no originator";
+	if (play(name, e, N(e) - 1, 1, &cfg) != 1)
+		return;
+	CHECK(label(name, "caused_by without pid"), strstr(tls[0].cause, "write_error -/-"));
 }
 
 int main(int argc, char **argv)
