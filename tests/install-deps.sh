@@ -14,10 +14,12 @@ fi
 # (the incident's real servers), procps (pgrep), python3-jsonschema (every JSON line checked
 # against schema/, by /usr/bin/python3), groff-base and man-db (the man page lint);
 # qemu-system-x86 and busybox-static (the kernel matrix, tests/vm: Debian's 6.1 in a VM);
-# libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz, test_fuzz.sh)
+# libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz, test_fuzz.sh);
+# haproxy (a second real proxy: test_proxies.sh), nftables (packet filter resets:
+# test_firewall.sh, test_snmp.sh)
 PKGS="$BUILD jq python3 iproute2
 util-linux curl nginx-light golang-go procps python3-jsonschema groff-base man-db
-qemu-system-x86 busybox-static libclang-rt-dev $*"
+qemu-system-x86 busybox-static libclang-rt-dev haproxy nftables $*"
 [ -n "${ONLY_BUILD:-}" ] && PKGS="$BUILD $*"
 missing=""
 for p in $PKGS; do
