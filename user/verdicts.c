@@ -70,7 +70,7 @@ static double secs_between(const struct conn *c, int i, int j)
 	return ((double)c->ev[j].ts_ns - (double)c->ev[i].ts_ns) / NS_PER_S;
 }
 
-/* " (NAME ignores SIGPIPE)" when the end's SIGPIPE was generated but ignored: the
+/* ", and it ignores SIGPIPE" when the end's SIGPIPE was generated but ignored: the
  * signal_generate tracepoint's result (ret 1, TRACE_SIGNAL_IGNORED) */
 static const char *sigpipe_note(const struct facts *f, int end, char *buf, size_t len)
 {
@@ -78,7 +78,7 @@ static const char *sigpipe_note(const struct facts *f, int end, char *buf, size_
 
 	for (int i = 0; i < c->nev; i++)
 		if (c->ev[i].end == end && c->ev[i].kind == RT_SIGPIPE && c->ev[i].ret == 1) {
-			snprintf(buf, len, " (%s ignores SIGPIPE)", f->name[end]);
+			snprintf(buf, len, ", and it ignores SIGPIPE");
 			return buf;
 		}
 	return "";
@@ -120,7 +120,8 @@ static void outcome(const struct facts *f, int end, char *buf, size_t len)
 		if (e->kind == RT_WRITE_ERROR || e->kind == RT_READ_ERROR) {
 			snprintf(buf, len, "%s's next %s failed with %s%s", f->name[end],
 				 e->kind == RT_WRITE_ERROR ? "write" : "read", errname(e->err),
-				 sigpipe_note(f, end, note, sizeof(note)));
+				 e->kind == RT_WRITE_ERROR ? sigpipe_note(f, end, note, sizeof(note)) :
+							       "");
 			return;
 		}
 	}
