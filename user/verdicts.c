@@ -259,7 +259,7 @@ static bool backlog_overflow(struct facts *f)
 	for (i = 0; i < c->nev; i++)
 		if (c->ev[i].kind == RT_RST_SENT && c->ev[i].state == RT_TCP_LISTEN)
 			break;
-	if (i == c->nev)
+	if (i == c->nev || i > first_failure(c, !c->ev[i].end))
 		return false;
 	conn__end_view(c, c->ev[i].end, &srv);
 	say(f, "backlog_overflow",
