@@ -23,7 +23,8 @@ static const char *const kinds[RT_KIND_MAX + 1] = {
 	[RT_READ_ERROR] = "read_error",
 	[RT_SIGPIPE] = "sigpipe",
 	[RT_DESTROY] = "destroy",
-	[RT_RST_FILTER] = "rst_filter", /* bpf/nf_reset.bpf.c: a contract extension */
+	/* bpf/nf_reset.bpf.c's kind: a contract extension */
+	[RT_RST_FILTER] = "rst_filter",
 };
 
 static const char *const states[] = {

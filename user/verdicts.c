@@ -151,12 +151,24 @@ static int first_failure(const struct conn *c, int end)
 /* ------------------------------------------------------------------------------------ */
 /* rules                                                                                  */
 
-/* Both ends on this host: the peer end had a socket here, or the address is one the kernel
- * delivers through the loopback device (127/8, ::1, or one address at both ends: a
- * connection to one of the host's own addresses) */
-static bool same_host(const struct conn *c, int end)
+/* The end's socket was closed or freed before index i (a vanished socket: its peer's reset
+ * may be anyone's, a raw socket's) */
+static bool gone_before(const struct conn *c, int end, int i)
 {
-	return c->end[!end].has_socket || addr_is_loopback(c->end[end].ep.addr) ||
+	for (int k = 0; k < i; k++)
+		if (c->ev[k].end == end && (c->ev[k].kind == RT_CLOSE || c->ev[k].kind == RT_DESTROY))
+			return true;
+	return false;
+}
+
+/* The peer of end is on this host and, if its socket was seen, alive at index r: its socket
+ * reported here, or an address the kernel delivers through the loopback device (127/8, ::1,
+ * or one address at both ends: a connection to one of the host's own addresses). */
+static bool peer_here_alive(const struct conn *c, int end, int r)
+{
+	if (c->end[!end].has_socket)
+		return !gone_before(c, !end, r);
+	return addr_is_loopback(c->end[end].ep.addr) ||
 	       !memcmp(c->end[0].ep.addr, c->end[1].ep.addr, 16);
 }
 
@@ -176,7 +188,8 @@ static bool sender_traced(const struct conn *c, int end, int r)
 }
 
 /* The reset that made end fail came from the packet filter: seen leaving it (rst_filter),
- * or, same-host, received while no socket of this host sent one. The index of that evidence,
+ * or, same-host, received from a live peer socket that did not send one (the other sender
+ * there would be a raw socket: README). The index of that evidence,
  * -1: not a packet filter's reset, or not the first failure. */
 static int filter_reset(const struct conn *c, int *victim, bool *seen)
 {
@@ -191,7 +204,8 @@ static int filter_reset(const struct conn *c, int *victim, bool *seen)
 	if (r < 0)
 		return -1;
 	*victim = c->ev[r].end;
-	if (r != first_failure(c, *victim) || !same_host(c, *victim) || sender_traced(c, *victim, r))
+	if (r != first_failure(c, *victim) || !peer_here_alive(c, *victim, r) ||
+	    sender_traced(c, *victim, r))
 		return -1;
 	return r;
 }

@@ -1940,6 +1940,37 @@ static void test_linger_after_failure(void)
 		       "127.0.0.1:8091/6002/server", NULL, "-", NULL);
 }
 
+/* The remote recording's shape (tests/scen remote), with the server's socket on this host
+ * (another namespace): it vanished (closed, freed) before a raw socket sent the reset. A
+ * reset from a peer socket that is gone is not the packet filter's: reset_by_remote. */
+static void test_vanished_peer(void)
+{
+	const struct task cli = { 18715, 0, "rt_cli_rmt" }, srv = { 18716, 0, "rt_srv_rmt" };
+	const struct sock c = { "10.200.0.1", 54904, "10.200.0.2", 19008, 4899, NS_HOST };
+	const struct sock s = { "10.200.0.2", 19008, "10.200.0.1", 54904, 4900, NS_B };
+	struct event e[] = {
+		ev(CONNECT,     0.000, &c, &cli, NULL, SYN_SENT, NULL, 0, NOPORT),
+		ev(ACCEPT,      0.300, &s, &srv, NULL, ESTABLISHED, NULL, 0, 0),
+		ev(CLOSE,       0.600, &s, &srv, NULL, CLOSED, NULL, 0, 0),
+		ev(DESTROY,     0.610, &s, &srv, NULL, CLOSED, NULL, 0, 0),
+		ev(RST_RECV,    0.723, &c, &cli, NULL, ESTABLISHED, NULL, 0, 0),
+		ev(ERR_PENDING, 0.728, &c, &cli, NULL, CLOSED, NULL, ECONNRESET, 0),
+		ev(READ_ERR,    0.834, &c, &cli, NULL, CLOSED, NULL, ECONNRESET, 0),
+		ev(DESTROY,     0.884, &c, &cli, NULL, CLOSED, NULL, 0, 0),
+	};
+	const char *name = "a vanished peer socket: reset_by_remote, not firewall_reject";
+
+	if (play(name, e, N(e), 1, NULL) == 1)
+		expect(name, &tls[0], "reset_by_remote", "10.200.0.1:54904/18715/rt_cli_rmt",
+		       "10.200.0.2:19008/18716/rt_srv_rmt", NULL, "-", NULL);
+	/* the same peer alive (no close, no destroy before the reset): the packet filter */
+	memmove(&e[2], &e[4], 4 * sizeof(e[0]));
+	name = "the peer socket alive, no socket sent the reset: firewall_reject";
+	if (play(name, e, N(e) - 2, 1, NULL) == 1)
+		expect(name, &tls[0], "firewall_reject", "10.200.0.1:54904/18715/rt_cli_rmt",
+		       "10.200.0.2:19008/18716/rt_srv_rmt", NULL, "-", NULL);
+}
+
 /* the linger recording with the server ignoring SIGPIPE: the summary says so */
 static void test_sigpipe_ignored(void)
 {
@@ -2127,6 +2158,7 @@ int main(int argc, char **argv)
 	test_firewall_syn_remote();
 	test_firewall_then_linger();
 	test_linger_after_failure();
+	test_vanished_peer();
 	test_sigpipe_ignored();
 	test_pending_after_eof();
 	test_haproxy_filtered();
