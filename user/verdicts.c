@@ -210,25 +210,31 @@ static int filter_reset(const struct conn *c, int *victim, bool *seen)
 	return r;
 }
 
+/* the victim end was connecting: nothing answered at the other end, and the reset it got, if
+ * any, came in SYN_SENT */
+static bool was_connecting(const struct conn *c, int v)
+{
+	int r = find(c, RT_RST_RECV, v, 0);
+
+	return !c->end[!v].has_socket && (r < 0 || c->ev[r].state == RT_TCP_SYN_SENT);
+}
+
 static bool firewall_reject(struct facts *f)
 {
 	const struct conn *c = f->c;
 	struct end_view dst;
 	char result[200];
-	bool seen, connecting;
-	int v, i = filter_reset(c, &v, &seen);
+	bool seen;
+	int v;
 
-	if (i < 0)
+	if (filter_reset(c, &v, &seen) < 0)
 		return false;
 	const char *how = seen ? "seen leaving the host's packet filter (netfilter REJECT), not a "
 				 "socket" :
 				 "both ends are on this host and no socket of it sent the reset";
 
 	conn__end_view(c, !v, &dst);
-	connecting = !c->end[!v].has_socket &&
-		     (find(c, RT_RST_RECV, v, 0) < 0 ||
-		      c->ev[find(c, RT_RST_RECV, v, 0)].state == RT_TCP_SYN_SENT);
-	if (connecting) {
+	if (was_connecting(c, v)) {
 		say(f, "firewall_reject",
 		    "%s could not connect to %s:%u: a packet filter rule on this host rejected it "
 		    "with a reset (%s), whether or not something listens there; find the rule "
