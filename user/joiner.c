@@ -480,6 +480,25 @@ int joiner__add(struct joiner *j, const struct event *ev)
 	return j->error;
 }
 
+/* An established connection through the loopback device has a socket at the other end too,
+ * even if none was seen: in quiet mode the kernel holds a healthy end's records until that
+ * end's own first incident (a server's abortive close after its client failed). Such a
+ * connection is not over when its seen ends are: it waits, up to quiet_ns, for that end. */
+static bool awaits_peer(const struct conn *c)
+{
+	for (int e = 0; e < 2; e++) {
+		if (c->end[e].has_socket || !c->end[!e].has_socket ||
+		    (!addr_is_loopback(c->end[e].ep.addr) &&
+		     memcmp(c->end[0].ep.addr, c->end[1].ep.addr, 16)))
+			continue;
+		for (int i = 0; i < c->nev; i++)
+			if (c->ev[i].end == !e && (c->ev[i].state == RT_TCP_ESTABLISHED ||
+						    c->ev[i].state == RT_TCP_CLOSE_WAIT))
+				return true;
+	}
+	return false;
+}
+
 int joiner__tick(struct joiner *j, __u64 now_ns)
 {
 	struct conn *c = conn_table__oldest(j->conns), *next;
@@ -491,7 +510,7 @@ int joiner__tick(struct joiner *j, __u64 now_ns)
 		next = c->newer;
 		if (idle < j->cfg.linger_ns)
 			break; /* activity order: every newer one is more recent */
-		over = conn__finished(c) || idle >= j->cfg.idle_ns ||
+		over = (conn__finished(c) && !awaits_peer(c)) || idle >= j->cfg.idle_ns ||
 		       (c->incident && idle >= j->cfg.quiet_ns);
 		if (!over)
 			continue;

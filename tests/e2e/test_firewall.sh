@@ -3,7 +3,8 @@
 # network namespace this test creates, with its own nft table there (deleted at the end, even
 # on failure; the namespace too). Two rsttrace instances watch each case: one inside the
 # namespace, where its netfilter program (bpf/nf_reset.bpf.c) sees the resets leave
-# (rst_filter), and one in the host's namespace (--netns), which has only the records.
+# (rst_filter), and one in the host's namespace with no filter (the default output, quiet
+# mode), which has only the records.
 #   syn          a listener on P, an input rule rejects its SYNs: firewall_reject (both
 #                instances), not refused; the kernel sent no rst_sent
 #   established  an established connection (the server sent a greeting), then the rule: the
@@ -44,7 +45,10 @@ check "nft: the table exists in the namespace" nsx nft list table inet "$TABLE"
 
 # start both instances (the one in the namespace, with its hook, is RT_PID)
 start_pair() {
-	if ! rt_start_beside "$1-host" -j --netns "/run/netns/$NS"; then
+	# no filter: the default mode, where the kernel holds healthy connections' records
+	# (quiet mode); the ports are free ones of the host, so that others' traffic does not
+	# share them
+	if ! rt_start_beside "$1-host" -j; then
 		fail "$1: ready line (host)" "$(cat "$RT_ERR")"
 		return 1
 	fi
@@ -67,11 +71,12 @@ on() {
 	shift
 	RT_OUT=$out tl_true "$@"
 }
-# TL(PORT): the timelines of the connection to PORT
-tl_of() { echo "[\$tl[] | select(.conn.b.port == $1)]"; }
+# tl_of PORT PID: the timelines of PID's connections to PORT (others' tests may use a port
+# of the same number in their namespaces)
+tl_of() { echo "[\$tl[] | select(.conn.b.port == $1 and .conn.a.pid == $2)]"; }
 
 # ---- syn: a listener, its SYNs rejected ---------------------------------------------------
-P=20001
+P=$(free_port)
 nsx nft add rule inet "$TABLE" in tcp dport $P reject with tcp reset
 start_pair syn && {
 	peer_start SRV "$NS" server 127.0.0.1 $P
@@ -84,18 +89,18 @@ start_pair syn && {
 	peer_stop SRV
 	stop_pair syn
 	on "$NS_OUT" "syn, hook: firewall_reject, the client named, rst_filter seen, no rst_sent" \
-		"$(tl_of $P) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"firewall_reject\" and
+		"$(tl_of $P $CLI_PID) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"firewall_reject\" and
 		 \$t[0].conn.a.pid == $CLI_PID and any(\$t[0].events[]; .kind == \"rst_filter\") and
 		 all(\$t[0].events[]; .kind != \"rst_sent\") and
 		 (\$t[0].verdict.summary | test(\"could not connect.*a packet filter rule on this host.*seen leaving\"))"
 	on "$HOST_OUT" "syn, records only: firewall_reject, no socket sent it" \
-		"$(tl_of $P) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"firewall_reject\" and
+		"$(tl_of $P $CLI_PID) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"firewall_reject\" and
 		 all(\$t[0].events[]; .kind != \"rst_filter\") and
 		 (\$t[0].verdict.summary | test(\"no socket of it sent the reset\"))"
 }
 
 # ---- established: the rule comes after the handshake; a linger close 1.7 s later ---------
-P=20002
+P=$(free_port)
 start_pair est && {
 	peer_start SRV "$NS" server 127.0.0.1 $P
 	peer_read SRV
@@ -125,20 +130,20 @@ start_pair est && {
 	for out in "$NS_OUT" "$HOST_OUT"; do
 		which=$([ "$out" = "$NS_OUT" ] && echo hook || echo records)
 		on "$out" "est, $which: firewall_reject, not linger_abort; both ends named" \
-			"$(tl_of $P) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"firewall_reject\" and
+			"$(tl_of $P $CLI_PID) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"firewall_reject\" and
 			 \$t[0].conn.a.pid == $CLI_PID and \$t[0].conn.b.pid == $SRV_PID and
 			 (\$t[0].verdict.summary | test(\"reset by a packet filter rule on this host\"))"
 		on "$out" "est, $which: the linger reset is in the timeline, after the client's failure" \
-			"$(tl_of $P) as \$t | [\$t[0].events[] | select(.side == \"b\" and .kind == \"rst_sent\") | .t_ms][0] as \$r |
+			"$(tl_of $P $CLI_PID) as \$t | [\$t[0].events[] | select(.side == \"b\" and .kind == \"rst_sent\") | .t_ms][0] as \$r |
 			 [\$t[0].events[] | select(.side == \"a\" and .kind == \"rst_recv\") | .t_ms][0] as \$f |
 			 \$r != null and \$f != null and \$r - \$f > 1500"
 	done
 	on "$NS_OUT" "est, hook: rst_filter on b's side" \
-		"$(tl_of $P) as \$t | any(\$t[0].events[]; .kind == \"rst_filter\" and .side == \"b\")"
+		"$(tl_of $P $CLI_PID) as \$t | any(\$t[0].events[]; .kind == \"rst_filter\" and .side == \"b\")"
 }
 
 # ---- remote: an output rule rejects a connect to another host --------------------------------
-P=20003
+P=$(free_port)
 nsx nft add rule inet "$TABLE" out ip daddr 10.124.0.99 tcp dport $P reject with tcp reset
 start_pair remote && {
 	peer_start CLI "$NS" client 10.124.0.99 $P
@@ -147,15 +152,15 @@ start_pair remote && {
 	peer_stop CLI
 	stop_pair remote
 	on "$NS_OUT" "remote, hook: firewall_reject, b is the other host" \
-		"$(tl_of $P) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"firewall_reject\" and
+		"$(tl_of $P $CLI_PID) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"firewall_reject\" and
 		 \$t[0].conn.b.addr == \"10.124.0.99\" and \$t[0].conn.a.pid == $CLI_PID and
 		 any(\$t[0].events[]; .kind == \"rst_filter\")"
 	on "$HOST_OUT" "remote, records only: refused (the documented limit: no hook there)" \
-		"$(tl_of $P) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"refused\""
+		"$(tl_of $P $CLI_PID) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"refused\""
 }
 
 # ---- refused: nothing listens, no rule ------------------------------------------------------
-P=20004
+P=$(free_port)
 start_pair refused && {
 	peer_start CLI "$NS" client 127.0.0.1 $P
 	peer_read CLI
@@ -164,7 +169,7 @@ start_pair refused && {
 	stop_pair refused
 	for out in "$NS_OUT" "$HOST_OUT"; do
 		on "$out" "refused: refused, the kernel's NO_SOCKET reset, no rst_filter" \
-			"$(tl_of $P) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"refused\" and
+			"$(tl_of $P $CLI_PID) as \$t | (\$t | length) == 1 and \$t[0].verdict.code == \"refused\" and
 			 any(\$t[0].events[]; .kind == \"rst_sent\" and .reason == \"NO_SOCKET\") and
 			 all(\$t[0].events[]; .kind != \"rst_filter\")"
 	done

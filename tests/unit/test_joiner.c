@@ -2113,6 +2113,43 @@ static void test_haproxy_filtered(void)
 	CHECK(label(name, "caused_by without pid"), strstr(tls[0].cause, "write_error -/-"));
 }
 
+/* Quiet mode (no filter): the server end's records are held in the kernel until its own
+ * incident, the linger close 1.7 s after the client's failure. The client's end is over at
+ * once, but an established loopback connection has a server socket: the timeline waits for
+ * it (up to quiet_ns) and comes out whole, firewall_reject, both ends named. */
+static void test_await_held_peer(void)
+{
+	struct event all[16], cli[16], srv[16];
+	int n = seq_firewall_then_linger(all, false), nc = 0, ns = 0;
+	struct rig r;
+
+	for (int i = 0; i < n; i++) {
+		if (all[i].sport == 8090)
+			srv[ns++] = all[i];
+		else
+			cli[nc++] = all[i];
+	}
+	rig_open(&r, EMIT_JSON, NULL);
+	rig_add(&r, cli, nc);
+	joiner__tick(r.j, last_ts(cli, nc) + 1000 * MS);
+	CHECK("held peer: the client's end over, the timeline waits for the server's",
+	      rig_lines(&r) == 0 && rig_stats(&r).conns == 1);
+	rig_add(&r, srv, ns);
+	joiner__tick(r.j, last_ts(srv, ns) + r.cfg.linger_ns);
+	CHECK("held peer: one timeline once both ends are over", rig_lines(&r) == 1);
+	joiner__flush(r.j);
+	if (reduce(r.buf) == 1)
+		expect("held peer", &tls[0], "firewall_reject", "127.0.0.1:50010/6001/client",
+		       "127.0.0.1:8090/6002/server", NULL, "-", NULL);
+	free(rig_close(&r));
+
+	rig_open(&r, EMIT_JSON, NULL);
+	rig_add(&r, cli, nc);
+	joiner__tick(r.j, last_ts(cli, nc) + r.cfg.quiet_ns);
+	CHECK("held peer that never comes: printed after quiet_ns", rig_lines(&r) == 1);
+	free(rig_close(&r));
+}
+
 int main(int argc, char **argv)
 {
 	bool big = !(argc > 1 && !strcmp(argv[1], "--quick"));
@@ -2164,6 +2201,7 @@ int main(int argc, char **argv)
 	test_haproxy_filtered();
 
 	test_linger_timing();
+	test_await_held_peer();
 	test_quiet_timing();
 	test_no_incident();
 	test_flush();
