@@ -39,6 +39,7 @@ struct pipeline {
 	/* the kernel's answers about peers' owners, recorded before the event that needs
 	 * them: the joiner asks here, live and in a replay alike */
 	struct rec_owner answers[PIPELINE_ANSWERS];
+	struct rec_fin fin_answers[PIPELINE_ANSWERS];    /* the same for kept FINs */
 };
 
 /* 0, or -1 out of memory */
@@ -46,6 +47,7 @@ int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg);
 /* one ring-buffer record: 0, or the output's -errno (stop) */
 int pipeline_event(struct pipeline *p, const void *data, size_t size);
 /* a recorded answer of the kernel's owner map (replay) */
+void pipeline_fin_answer(struct pipeline *p, const struct rec_fin *a);
 void pipeline_owner_answer(struct pipeline *p, const struct rec_owner *a);
 /* the end of a batch at monotonic now_ns: record the tick and write the batch (-w), expire
  * what is over. 0, or the output's -errno. The recording's errors: pipeline_rec_error() */

@@ -208,6 +208,7 @@ static void note_output_error(struct replay *r, int err)
 static void on_record(struct replay *r, const struct rec_record *rec)
 {
 	struct rec_owner a;
+	struct rec_fin fin;
 	struct rec_tick t;
 
 	switch (rec->type) {
@@ -217,6 +218,10 @@ static void on_record(struct replay *r, const struct rec_record *rec)
 	case REC_OWNER:
 		memcpy(&a, rec->data, sizeof(a));
 		pipeline_owner_answer(&r->pipe, &a);
+		break;
+	case REC_FIN:
+		memcpy(&fin, rec->data, sizeof(fin));
+		pipeline_fin_answer(&r->pipe, &fin);
 		break;
 	case REC_TICK:
 	case REC_END:

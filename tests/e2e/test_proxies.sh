@@ -74,7 +74,7 @@ haproxy_case() {
 	check "haproxy: accepts on its port" wait_port 127.0.0.1 "$fe"
 	# no filter at all: the default output (quiet mode: the kernel holds healthy records)
 	rt_start_beside hx-all -j || { fail "haproxy: ready (all)" "$(cat "$RT_ERR")"; return; }
-	rt_start hx -j -P "$gw" || { fail "haproxy: ready (-P)" "$(cat "$RT_ERR")"; return; }
+	rt_start hx -j -P "$gw" -w "$WORK/hx.rec" || { fail "haproxy: ready (-P)" "$(cat "$RT_ERR")"; return; }
 	ip netns exec "$NS" curl --max-time 1 -sS -o /dev/null "http://127.0.0.1:$fe/api" 2>"$WORK/curl.err" &
 	local curl=$!
 	wait "$curl"
@@ -93,6 +93,11 @@ haproxy_case() {
 	local filtered=$RT_OUT
 	rt_stop_beside
 	check "haproxy: rsttrace exits 0 (all)" test $? = 0
+	# the replay has no kernel to ask for the FIN haproxy missed: the answer was recorded
+	"$RT" -r "$WORK/hx.rec" -j >"$WORK/hx-replay.out" 2>"$WORK/hx-replay.err"
+	check "haproxy: the recording replays" test $? = 0
+	same_timelines "haproxy: the replay gives the same timeline, originator included" "$gw" \
+		"$filtered" "$WORK/hx-replay.out"
 	for out in "$filtered" "$BESIDE_OUT"; do
 		local which
 		which=$([ "$out" = "$filtered" ] && echo "-P $gw" || echo "no port filter")
