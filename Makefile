@@ -90,6 +90,19 @@ $(OUTPUT)/rsttrace.skel.h: $(OUTPUT)/rsttrace.bpf.o
 # only tracer.c includes the skeleton
 $(OUTPUT)/tracer.o: $(OUTPUT)/rsttrace.skel.h
 
+# the packet filter's resets: a separate object (netfilter program), its own skeleton,
+# loaded by user/nfreset.c only
+$(OUTPUT)/nf_reset.bpf.o: bpf/nf_reset.bpf.c bpf/nf_reset.h bpf/rsttrace.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(OUTPUT)/nf_reset.tmp.o
+	$(Q)$(BPFTOOL) gen object $@ $(OUTPUT)/nf_reset.tmp.o
+
+$(OUTPUT)/nf_reset.skel.h: $(OUTPUT)/nf_reset.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name nf_reset_bpf > $@
+
+$(OUTPUT)/nfreset.o: $(OUTPUT)/nf_reset.skel.h
+
 $(OUTPUT)/%.o: user/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(USER_CFLAGS) -c $< -o $@

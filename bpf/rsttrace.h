@@ -29,6 +29,7 @@ enum rt_kind {
 	RT_READ_ERROR,     /* a recv returned an error (not EAGAIN); ret = -errno */
 	RT_SIGPIPE,        /* SIGPIPE generated for a process that had a TCP write fail */
 	RT_DESTROY,        /* the full socket is freed */
+	RT_RST_FILTER,     /* a reset this host's packet filter made (bpf/nf_reset.bpf.c): no socket sent it */
 	RT_KIND_MAX,
 };
 

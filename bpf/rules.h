@@ -22,8 +22,8 @@
  * full ring buffer never sheds (SIGPIPE is never shed either: rt_kind_sheddable()). */
 RT_RULE bool rt_kind_is_incident(int kind)
 {
-	return kind == RT_RST_SENT || kind == RT_RST_RECV || kind == RT_ERROR_PENDING ||
-	       kind == RT_WRITE_ERROR || kind == RT_READ_ERROR;
+	return kind == RT_RST_SENT || kind == RT_RST_RECV || kind == RT_RST_FILTER ||
+	       kind == RT_ERROR_PENDING || kind == RT_WRITE_ERROR || kind == RT_READ_ERROR;
 }
 
 /* a lifecycle record, which a ring buffer more than half full drops (counted) to keep the

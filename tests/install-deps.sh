@@ -26,10 +26,11 @@ done
 # qemu-system-x86 and busybox-static (the kernel matrix, tests/vm: Debian's 6.1 in a VM);
 # libclang-rt-dev (libFuzzer and the sanitizer runtimes for clang: make fuzz, test_fuzz.sh);
 # prometheus (a real server scraping --metrics, and promtool) and systemd (systemd-analyze
-# verify of the unit; nothing is started)
+# verify of the unit; nothing is started); haproxy (a second real proxy: test_proxies.sh),
+# nftables (packet filter resets: test_firewall.sh, test_snmp.sh)
 PKGS="$BUILD jq python3 iproute2
 util-linux curl nginx-light golang-go procps python3-jsonschema groff-base man-db
-qemu-system-x86 busybox-static libclang-rt-dev prometheus systemd $*"
+qemu-system-x86 busybox-static libclang-rt-dev prometheus systemd haproxy nftables $*"
 [ -n "${ONLY_BUILD:-}" ] && PKGS="$BUILD $*"
 PKGS="$PKGS $ARM64"
 missing=""

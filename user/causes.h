@@ -22,6 +22,10 @@ struct cause {
 	bool has_actor;
 	struct rt_task actor;        /* the process whose action started the chain */
 	__u32 loser_pid, loser_tid;  /* the process that lost it */
+	/* the actor had left before (a peer_fin on the lost connection): the loss, a failed
+	 * call or a reset, only told the loser later */
+	bool departed;
+	__u64 departed_ts;
 	__u64 seen_ts;               /* the newest ts_ns recorded when it was (set by the ring) */
 };
 

@@ -39,8 +39,9 @@ static void endpoint_set(struct endpoint *ep, const __u8 *addr, __u16 port)
 }
 
 /*
- * Both ends of a connection give the same key. The netns is part of it only for loopback:
- * 127.0.0.1:80 in two namespaces is two different servers, while two namespaces joined by a
+ * Both ends of a connection give the same key. The netns is part of it only for a connection
+ * through the loopback device (tuple_is_local): 127.0.0.1:80 in two namespaces is two
+ * different servers (so is 10.0.0.1:80 talking to itself in two), while two namespaces joined by a
  * veth see one connection's two ends with reversed tuples (DESIGN.md, pairing).
  */
 static bool conn_key_from(const struct event *ev, struct conn_key *k)
@@ -60,7 +61,7 @@ static bool conn_key_from(const struct event *ev, struct conn_key *k)
 		k->lo = peer;
 		k->hi = local;
 	}
-	if (addr_is_loopback(local.addr))
+	if (tuple_is_local(&ev->tuple))
 		k->netns = ev->netns;
 	return true;
 }
@@ -460,7 +461,8 @@ static void end_update(struct conn_table *t, struct conn *c, int i, const struct
 	/* a reset sent for a socket that does not exist (refused), or by a listener (overflow),
 	 * says nothing of a socket at this end */
 	bool listener = ev->state == RT_TCP_LISTEN;
-	bool socket_event = !listener && !(ev->kind == RT_RST_SENT && !ev->cookie && !ev->has_owner);
+	bool socket_event = !listener && ev->kind != RT_RST_FILTER &&
+			    !(ev->kind == RT_RST_SENT && !ev->cookie && !ev->has_owner);
 
 	if (socket_event) {
 		e->has_socket = true;

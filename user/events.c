@@ -44,9 +44,16 @@ bool addr_is_loopback(const __u8 *a)
 	return !memcmp(a, v6_loopback, 16) || (!memcmp(a, v4_prefix, 12) && a[12] == 127);
 }
 
+bool tuple_is_local(const struct rt_tuple *t)
+{
+	return addr_is_loopback(t->daddr) ||
+	       (!addr_is_zero(t->daddr) && !memcmp(t->saddr, t->daddr, 16));
+}
+
 /* The running task is worth naming when it is a user process other than the owner, on a
- * loopback connection: there softirq runs in the system call of the peer whose transmit
- * made the kernel act (notes §2). A packet from a network device interrupts any task. */
+ * connection through the loopback device: there softirq runs in the system call of the peer
+ * whose transmit made the kernel act (notes §2). A packet from a network device interrupts
+ * any task. */
 static void decode_tasks(const struct rt_event *raw, struct event *ev)
 {
 	const struct rt_task *cur = &raw->current;
@@ -56,7 +63,7 @@ static void decode_tasks(const struct rt_event *raw, struct event *ev)
 		ev->owner = raw->owner;
 	if (raw->ctx == RT_CTX_TASK || (raw->flags & RT_F_CURRENT_UNRELATED) || cur->pid == 0)
 		return;
-	if (raw->kind != RT_SIGPIPE && !addr_is_loopback(raw->tuple.daddr))
+	if (raw->kind != RT_SIGPIPE && !tuple_is_local(&raw->tuple))
 		return;
 	if (ev->has_owner && cur->pid == ev->owner.pid)
 		return;
@@ -83,6 +90,12 @@ static void decode_result(const struct rt_event *raw, struct event *ev)
 		break;
 	case RT_RST_SENT:
 		ev->reason = raw->reason == RT_REASON_NONE ? -1 : raw->reason;
+		break;
+	case RT_SIGPIPE:
+		/* signal_generate's result when the signal was not delivered (1: the process
+		 * ignores SIGPIPE, 2: one already pending); nothing when it was */
+		ev->has_ret = raw->ret != 0;
+		ev->ret = raw->ret;
 		break;
 	}
 }

@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include <netinet/in.h>
 #include "../bpf/rsttrace.h"
+#include "../bpf/nf_reset.h"
 
 #define EVENT_ADDR_LEN INET6_ADDRSTRLEN
 
@@ -48,6 +49,10 @@ struct end_view {
 
 /* ::1 or 127.0.0.0/8 (IPv4-mapped), as rt_tuple stores addresses */
 bool addr_is_loopback(const __u8 *addr);
+/* The kernel delivers the connection through the loopback device: a loopback address, or one
+ * address at both ends (a connection to one of the namespace's own addresses, whose source
+ * the kernel picks equal to it). There softirq runs in the sender's system call. */
+bool tuple_is_local(const struct rt_tuple *t);
 /* an address as text into buf[EVENT_ADDR_LEN]: dotted quad for an IPv4 socket, else IPv6 */
 void addr_format(int family, const __u8 *addr, char *buf);
 /* :: or 0.0.0.0 (IPv4-mapped): unknown, or zeroed by the kernel */

@@ -97,7 +97,7 @@ static void event_of(const struct conn *c, const struct conn_event *ce, struct e
 	ev->reason = ce->reason;
 	ev->err = ce->err;
 	ev->has_ret = ce->kind == RT_WRITE || ce->kind == RT_WRITE_ERROR ||
-		      ce->kind == RT_READ_ERROR;
+		      ce->kind == RT_READ_ERROR || (ce->kind == RT_SIGPIPE && ce->ret);
 	ev->ret = ce->ret;
 	ev->bytes = ce->bytes;
 	ev->cookie = ce->cookie;
@@ -118,6 +118,36 @@ static void view_cause(const struct conn *c, const struct cause *k, struct timel
 	tl->cause_t_ms = ((double)k->ts_ns - (double)c->first_ts) / 1e6;
 }
 
+/* a reset this end's owner made itself (close with unread data, SO_LINGER, abort): not one
+ * the kernel sent in softirq for a packet (a trigger) nor for no socket (no cookie) */
+static bool is_active_reset(const struct conn_event *e)
+{
+	return e->kind == RT_RST_SENT && e->cookie && e->has_owner && !e->has_trigger;
+}
+
+/* An active reset is traced after its transmit returns (tcp_send_active_reset), and on this
+ * host the peer has processed it by then: its rst_sent would come after the rst_recv it
+ * caused. Put it back before that rst_recv, at its time (the latest it can have been sent),
+ * moving it only past the peer's events: never before its own end's previous event. */
+static void order_active_resets(struct conn *c)
+{
+	for (int i = 1; i < c->nev; i++) {
+		struct conn_event x = c->ev[i];
+		int to = -1;
+
+		if (!is_active_reset(&x))
+			continue;
+		for (int k = i - 1; k >= 0 && c->ev[k].end != x.end; k--)
+			if (c->ev[k].kind == RT_RST_RECV)
+				to = k;
+		if (to < 0)
+			continue;
+		x.ts_ns = c->ev[to].ts_ns;
+		memmove(&c->ev[to + 1], &c->ev[to], (i - to) * sizeof(x));
+		c->ev[to] = x;
+	}
+}
+
 static void print_timeline(struct joiner *j, struct conn *c)
 {
 	struct event ev[CONN_MAX_EVENTS];
@@ -129,6 +159,7 @@ static void print_timeline(struct joiner *j, struct conn *c)
 	int err;
 
 	sort_events(c);
+	order_active_resets(c);
 	in.a = conn__a_end(c);
 	verdict_decide(&in, &v);
 	conn__end_view(c, in.a, &tl.end[0]);
@@ -222,7 +253,8 @@ static bool loss_actor(struct joiner *j, const struct conn_end *other, const str
 /* the peer who closed or reset the lost connection is the actor: name its end v too */
 static void name_actor_end(const struct cause *k, int kind, struct end_view *v)
 {
-	if (k->has_actor && (kind == RT_PEER_FIN || kind == RT_RST_RECV) && !v->has_owner) {
+	if (k->has_actor && (kind == RT_PEER_FIN || kind == RT_RST_RECV || k->departed) &&
+	    !v->has_owner) {
 		v->has_owner = true;
 		v->owner = k->actor;
 	}
@@ -251,6 +283,52 @@ static void link_late(void *ctx, const struct action *a)
 		set_cause(x, l->loss);
 }
 
+/* The peer's FIN on this end before the loss at time ts: the peer had left, and
+ * the loss (a failed write, the reset that answered it) only told the owner now (HAProxy
+ * notices a client gone when its write to it fails). Its trigger names who left, also when
+ * the filters followed no socket of the peer. The connection's own events are the memory:
+ * kept while it lives, within the table's bounds. -1: none. */
+static int departure(const struct conn *c, int end, __u64 ts)
+{
+	for (int i = 0; i < c->nev; i++)
+		if (c->ev[i].end == end && c->ev[i].kind == RT_PEER_FIN && c->ev[i].ts_ns <= ts)
+			return i;
+	return -1;
+}
+
+/* Under a port filter the kernel reports the FIN a followed process missed only when it
+ * closes that socket from CLOSE_WAIT; a reset first (HAProxy's write to the departed client)
+ * leaves it in the kernel's map: ask there. */
+static bool kept_fin(const struct joiner *j, const struct event *ev, __u64 *ts,
+		     struct rt_task *trigger)
+{
+	return j->cfg.fin_of && ev->cookie &&
+	       j->cfg.fin_of(j->cfg.owner_ctx, ev->cookie, ts, trigger) && *ts <= ev->ts_ns;
+}
+
+/* the departure's actor when nothing better names it: the trigger of its FIN */
+static void note_departure(struct joiner *j, const struct conn *c, int end,
+			   const struct event *ev, struct cause *k)
+{
+	int d = ev->kind == RT_PEER_FIN ? -1 : departure(c, end, ev->ts_ns);
+	struct rt_task trigger = { 0 };
+	__u64 ts;
+
+	if (d >= 0) {
+		ts = c->ev[d].ts_ns;
+		if (c->ev[d].has_trigger)
+			trigger = c->ev[d].trigger;
+	} else if (ev->kind == RT_PEER_FIN || !kept_fin(j, ev, &ts, &trigger)) {
+		return;
+	}
+	k->departed = true;
+	k->departed_ts = ts;
+	if (!k->has_actor && trigger.pid) {
+		k->has_actor = true;
+		k->actor = trigger;
+	}
+}
+
 /* Remember the loss for closes to come, and explain the closes that came before it was
  * reported but after it happened. */
 static void record_loss(struct joiner *j, const struct conn *c, int end, const struct event *ev)
@@ -264,6 +342,7 @@ static void record_loss(struct joiner *j, const struct conn *c, int end, const s
 	conn__end_view(c, a, &k.end[0]);
 	conn__end_view(c, !a, &k.end[1]);
 	k.has_actor = loss_actor(j, &c->end[!end], ev, &k.actor);
+	note_departure(j, c, end, ev, &k);
 	name_actor_end(&k, ev->kind, &k.end[end == a]);
 	k.loser_pid = ev->owner.pid;
 	k.loser_tid = ev->owner.tid;
@@ -401,6 +480,25 @@ int joiner__add(struct joiner *j, const struct event *ev)
 	return j->error;
 }
 
+/* An established connection through the loopback device has a socket at the other end too,
+ * even if none was seen: in quiet mode the kernel holds a healthy end's records until that
+ * end's own first incident (a server's abortive close after its client failed). Such a
+ * connection is not over when its seen ends are: it waits, up to quiet_ns, for that end. */
+static bool awaits_peer(const struct conn *c)
+{
+	for (int e = 0; e < 2; e++) {
+		if (c->end[e].has_socket || !c->end[!e].has_socket ||
+		    (!addr_is_loopback(c->end[e].ep.addr) &&
+		     memcmp(c->end[0].ep.addr, c->end[1].ep.addr, 16)))
+			continue;
+		for (int i = 0; i < c->nev; i++)
+			if (c->ev[i].end == !e && (c->ev[i].state == RT_TCP_ESTABLISHED ||
+						    c->ev[i].state == RT_TCP_CLOSE_WAIT))
+				return true;
+	}
+	return false;
+}
+
 int joiner__tick(struct joiner *j, __u64 now_ns)
 {
 	struct conn *c = conn_table__oldest(j->conns), *next;
@@ -412,7 +510,7 @@ int joiner__tick(struct joiner *j, __u64 now_ns)
 		next = c->newer;
 		if (idle < j->cfg.linger_ns)
 			break; /* activity order: every newer one is more recent */
-		over = conn__finished(c) || idle >= j->cfg.idle_ns ||
+		over = (conn__finished(c) && !awaits_peer(c)) || idle >= j->cfg.idle_ns ||
 		       (c->incident && idle >= j->cfg.quiet_ns);
 		if (!over)
 			continue;

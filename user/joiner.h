@@ -20,6 +20,10 @@ struct joiner_config {
 	 * connection, which the filters did not follow); NULL or false: unknown */
 	bool (*owner_of)(void *ctx, const struct rt_tuple *t, struct rt_task *out);
 	void *owner_ctx;
+	/* a peer's FIN the kernel kept for this socket cookie while the filters followed no
+	 * owner of it (its time, the task that sent it; pid 0: none); called with owner_ctx;
+	 * NULL or false: none */
+	bool (*fin_of)(void *ctx, __u64 cookie, __u64 *ts_ns, struct rt_task *trigger);
 };
 
 struct joiner_stats {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/btf.h>
 #include "../bpf/rsttrace.h"
+#include "../bpf/nf_reset.h"
 #include "names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -22,6 +23,8 @@ static const char *const kinds[RT_KIND_MAX] = {
 	[RT_READ_ERROR] = "read_error",
 	[RT_SIGPIPE] = "sigpipe",
 	[RT_DESTROY] = "destroy",
+	/* bpf/nf_reset.bpf.c's kind: a contract extension */
+	[RT_RST_FILTER] = "rst_filter",
 };
 
 static const char *const states[] = {

@@ -104,6 +104,30 @@ static bool observe(void *ctx, const char *code, const struct end_view *a,
 	return false;
 }
 
+static unsigned cookie_hash(__u64 cookie)
+{
+	return (unsigned)((cookie * 0x9e3779b97f4a7c15ull) >> 40) % PIPELINE_ANSWERS;
+}
+
+void pipeline_fin_answer(struct pipeline *p, const struct rec_fin *a)
+{
+	p->fin_answers[cookie_hash(a->cookie)] = *a;
+}
+
+/* joiner_config.fin_of: as owner_of, the answer recorded before the event, else the kernel */
+static bool fin_of(void *ctx, __u64 cookie, __u64 *ts_ns, struct rt_task *trigger)
+{
+	struct pipeline *p = ctx;
+	const struct rec_fin *a = &p->fin_answers[cookie_hash(cookie)];
+
+	if (cookie && a->cookie == cookie) {
+		*ts_ns = a->ts_ns;
+		*trigger = a->trigger;
+		return a->found;
+	}
+	return p->cfg.ask_fin && p->cfg.ask_fin(p->cfg.ask_ctx, cookie, ts_ns, trigger);
+}
+
 int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
 {
 	struct joiner_config jc;
@@ -131,6 +155,7 @@ int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
 	jc.reasons = cfg->reasons;
 	jc.owner_of = owner_of;
 	jc.owner_ctx = p;
+	jc.fin_of = fin_of;
 	p->joiner = joiner__new(&jc, jout);
 	if (!p->joiner)
 		return -1;
@@ -144,6 +169,19 @@ int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
 			summary__group(p->summary, summary_group, p, metrics_by_name(cfg->by));
 	}
 	return 0;
+}
+
+/* The joiner may also ask whether a lost socket's peer had closed before (joiner.c,
+ * note_departure): for every loss but a FIN itself, on a socket with a cookie. */
+static void ask_fin_and_record(struct pipeline *p, const struct rt_event *e)
+{
+	struct rec_fin a = { .cookie = e->cookie };
+
+	if (!p->cfg.ask_fin || !e->cookie || e->kind == RT_PEER_FIN)
+		return;
+	a.found = p->cfg.ask_fin(p->cfg.ask_ctx, e->cookie, &a.ts_ns, &a.trigger);
+	pipeline_fin_answer(p, &a);
+	rec_write(p->cfg.rec, REC_FIN, &a, sizeof(a));
 }
 
 /* Recording: the joiner may ask the kernel who owns the peer of a loss (joiner.c,
@@ -166,6 +204,7 @@ static void ask_and_record(struct pipeline *p, const struct rt_event *e)
 		look_up_identity(p, &a.task);
 	pipeline_owner_answer(p, &a);
 	rec_write(p->cfg.rec, REC_OWNER, &a, sizeof(a));
+	ask_fin_and_record(p, e);
 }
 
 

@@ -27,6 +27,9 @@ struct pipeline_config {
 	struct rec_writer *rec;            /* -w; NULL: not recording */
 	owner_fn ask_owner;                /* the kernel's owner map; NULL in a replay */
 	void *ask_ctx;
+	/* the kernel's kept FINs (joiner_config.fin_of, same ctx); NULL in a replay, which
+	 * then cannot name a departed client that only this answer named */
+	bool (*ask_fin)(void *ctx, __u64 cookie, __u64 *ts_ns, struct rt_task *trigger);
 	double summary_s;                  /* --summary interval; 0: timelines are printed */
 	struct metrics *metrics;           /* --metrics; NULL: none */
 	int by;                            /* --by: enum metrics_by */
@@ -45,6 +48,7 @@ struct pipeline {
 	/* the kernel's answers about peers' owners, recorded before the event that needs
 	 * them: the joiner asks here, live and in a replay alike */
 	struct rec_owner answers[PIPELINE_ANSWERS];
+	struct rec_fin fin_answers[PIPELINE_ANSWERS];    /* the same for kept FINs */
 };
 
 /* 0, or -1 out of memory */
@@ -54,6 +58,7 @@ int pipeline_event(struct pipeline *p, const void *data, size_t size);
 /* a recorded identity lookup (replay) */
 void pipeline_identity(struct pipeline *p, const struct rec_identity *r);
 /* a recorded answer of the kernel's owner map (replay) */
+void pipeline_fin_answer(struct pipeline *p, const struct rec_fin *a);
 void pipeline_owner_answer(struct pipeline *p, const struct rec_owner *a);
 /* the end of a batch at monotonic now_ns: record the tick and write the batch (-w), expire
  * what is over. 0, or the output's -errno. The recording's errors: pipeline_rec_error() */

@@ -177,6 +177,8 @@ static bool length_ok(__u32 type, __u32 len)
 		return len == sizeof(struct rt_event);
 	case REC_OWNER:
 		return len == sizeof(struct rec_owner);
+	case REC_FIN:
+		return len == sizeof(struct rec_fin);
 	case REC_TICK:
 	case REC_END:
 		return len == sizeof(struct rec_tick);
@@ -198,7 +200,7 @@ static int corrupt(struct rec_reader *r, const char *fmt, __u32 a, __u32 b)
 
 static int check_frame(struct rec_reader *r, __u32 type, __u32 len)
 {
-	if (type < REC_HEADER || type > REC_IDENTITY)
+	if (type < REC_HEADER || type > REC_FIN)
 		return corrupt(r, "unknown record type %u (length %u)", type, len);
 	if (len > REC_MAX_PAYLOAD)
 		return corrupt(r, "type %u with length %u, longer than any record", type, len);

@@ -24,12 +24,22 @@ enum rec_type {
 	REC_TICK = 4,    /* the live loop's clock: the joiner ticked at now_ns; lost so far */
 	REC_END = 5,     /* clean end: the final tick and lost count */
 	REC_IDENTITY = 6, /* struct rec_identity (identity.h): an owner's cgroup, from /proc */
+	REC_FIN = 7,      /* the kernel's answer to "did this socket's peer close before" */
 };
 
 struct rec_owner {
 	struct rt_tuple tuple;
 	__u32 found;                 /* 0: the kernel did not know */
 	struct rt_task task;
+};
+
+/* the FIN a followed process missed, kept by the kernel (joiner_config.fin_of) */
+struct rec_fin {
+	__u64 cookie;                /* the question: the socket */
+	__u32 found;                 /* 0: the kernel kept none */
+	__u32 reserved;              /* 0 */
+	__u64 ts_ns;                 /* when the FIN came */
+	struct rt_task trigger;      /* the task that sent it; pid 0: none */
 };
 
 struct rec_tick {

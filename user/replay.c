@@ -214,6 +214,7 @@ static void on_record(struct replay *r, const struct rec_record *rec)
 {
 	struct rec_identity id;
 	struct rec_owner a;
+	struct rec_fin fin;
 	struct rec_tick t;
 
 	switch (rec->type) {
@@ -227,6 +228,10 @@ static void on_record(struct replay *r, const struct rec_record *rec)
 	case REC_IDENTITY:
 		if (identity_decode(rec->data, rec->len, &id)) /* the reader checked the length */
 			pipeline_identity(&r->pipe, &id);
+		break;
+	case REC_FIN:
+		memcpy(&fin, rec->data, sizeof(fin));
+		pipeline_fin_answer(&r->pipe, &fin);
 		break;
 	case REC_TICK:
 	case REC_END:

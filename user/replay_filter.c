@@ -1,6 +1,7 @@
 /* replay_filter.c - the kernel's filters, replayed in user space (see replay_filter.h). */
 #include <stdlib.h>
 #include <string.h>
+#include "../bpf/nf_reset.h"
 #include "replay_filter.h"
 #include "../bpf/rules.h"
 
@@ -164,10 +165,23 @@ static void arm_sigpipe(struct replay_filter *f, const struct rt_event *e)
 		pid_set(f->sigpipe, e->owner.pid, 1 | (e->flags & RT_F_CAUSE));
 }
 
+/* nf_reset.bpf.c's filters: its ports and netns as any socket's; a reset with no process
+ * cannot match -p/-c, so under them it only completes a followed connection (a cause) */
+static bool filter_reset_pass(const struct replay_filter *f, struct rt_event *e)
+{
+	if (f->sock_on && !sock_wanted(f, e))
+		return false;
+	if (f->task_on)
+		e->flags |= RT_F_CAUSE;
+	return true;
+}
+
 bool replay_filter_pass(struct replay_filter *f, struct rt_event *e)
 {
 	bool matched, keep;
 
+	if (e->kind == RT_RST_FILTER)
+		return filter_reset_pass(f, e);
 	keep = port_scope(f, e, &matched);
 	learn(f, e, matched);
 	keep = keep && task_scope(f, e);

@@ -36,6 +36,9 @@ unsigned long long tracer_counter(const struct tracer *t, enum rt_counter which)
 struct bpf_object *tracer_object(const struct tracer *t);
 /* the owner the kernel learnt for a socket with this tuple (joiner_config.owner_of) */
 bool tracer_owner_of(void *tracer, const struct rt_tuple *tuple, struct rt_task *out);
+/* the peer's FIN the kernel kept for a socket whose owner was not followed then
+ * (joiner_config.fin_of) */
+bool tracer_fin_of(void *tracer, __u64 cookie, __u64 *ts_ns, struct rt_task *trigger);
 void tracer_close(struct tracer *t);
 
 #endif

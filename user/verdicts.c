@@ -70,11 +70,47 @@ static double secs_between(const struct conn *c, int i, int j)
 	return ((double)c->ev[j].ts_ns - (double)c->ev[i].ts_ns) / NS_PER_S;
 }
 
+/* ", and it ignores SIGPIPE" when the end's SIGPIPE was generated but ignored: the
+ * signal_generate tracepoint's result (ret 1, TRACE_SIGNAL_IGNORED) */
+static const char *sigpipe_note(const struct facts *f, int end, char *buf, size_t len)
+{
+	const struct conn *c = f->c;
+
+	for (int i = 0; i < c->nev; i++)
+		if (c->ev[i].end == end && c->ev[i].kind == RT_SIGPIPE && c->ev[i].ret == 1) {
+			snprintf(buf, len, ", and it ignores SIGPIPE");
+			return buf;
+		}
+	return "";
+}
+
+/* Why a pending error reached no call of the end. A read after the peer's FIN returns
+ * end-of-file, not the error (tcp_recvmsg checks SOCK_DONE first), and successful reads are
+ * not traced: after a FIN, "no further call" cannot be claimed. */
+static void unreported(const struct facts *f, int end, int pending, char *buf, size_t len)
+{
+	const struct conn *c = f->c;
+	const char *err = errname(c->ev[pending].err);
+	int fin = find(c, RT_PEER_FIN, end, 0), cl = find(c, RT_CLOSE, end, pending);
+
+	if (fin >= 0 && fin < pending)
+		snprintf(buf, len, "the error (%s) never reached %s as an error: its peer had "
+			 "closed first, so its reads return end-of-file, and it made no further "
+			 "write", err, f->name[end]);
+	else if (cl >= 0)
+		snprintf(buf, len, "the error (%s) never reached %s: it closed the socket without "
+			 "another read or write", err, f->name[end]);
+	else
+		snprintf(buf, len, "the error (%s) never reached %s: it made no further read or "
+			 "write", err, f->name[end]);
+}
+
 /* what the end's process saw, as "NAME's next write failed with EPIPE": its first failed
  * call, else the error left pending */
 static void outcome(const struct facts *f, int end, char *buf, size_t len)
 {
 	const struct conn *c = f->c;
+	char note[96];
 
 	for (int i = 0; i < c->nev; i++) {
 		const struct conn_event *e = &c->ev[i];
@@ -82,23 +118,137 @@ static void outcome(const struct facts *f, int end, char *buf, size_t len)
 		if (e->end != end)
 			continue;
 		if (e->kind == RT_WRITE_ERROR || e->kind == RT_READ_ERROR) {
-			snprintf(buf, len, "%s's next %s failed with %s", f->name[end],
-				 e->kind == RT_WRITE_ERROR ? "write" : "read", errname(e->err));
+			snprintf(buf, len, "%s's next %s failed with %s%s", f->name[end],
+				 e->kind == RT_WRITE_ERROR ? "write" : "read", errname(e->err),
+				 e->kind == RT_WRITE_ERROR ? sigpipe_note(f, end, note, sizeof(note)) :
+							       "");
 			return;
 		}
 	}
 	for (int i = 0; i < c->nev; i++) {
 		if (c->ev[i].end == end && c->ev[i].kind == RT_ERROR_PENDING) {
-			snprintf(buf, len, "the error (%s) never reached %s: it made no further call",
-				 errname(c->ev[i].err), f->name[end]);
+			unreported(f, end, i, buf, len);
 			return;
 		}
 	}
 	snprintf(buf, len, "%s never saw an error", f->name[end]);
 }
 
+/* The index of the end's first failure (a reset received, an error set or returned), c->nev
+ * when none: a rule may blame only what came before it. */
+static int first_failure(const struct conn *c, int end)
+{
+	for (int i = 0; i < c->nev; i++) {
+		int k = c->ev[i].kind;
+
+		if (c->ev[i].end == end && (k == RT_RST_RECV || k == RT_ERROR_PENDING ||
+					     k == RT_WRITE_ERROR || k == RT_READ_ERROR))
+			return i;
+	}
+	return c->nev;
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* rules                                                                                  */
+
+/* The end's socket was closed or freed before index i (a vanished socket: its peer's reset
+ * may be anyone's, a raw socket's) */
+static bool gone_before(const struct conn *c, int end, int i)
+{
+	for (int k = 0; k < i; k++)
+		if (c->ev[k].end == end && (c->ev[k].kind == RT_CLOSE || c->ev[k].kind == RT_DESTROY))
+			return true;
+	return false;
+}
+
+/* The peer of end is on this host and, if its socket was seen, alive at index r: its socket
+ * reported here, or an address the kernel delivers through the loopback device (127/8, ::1,
+ * or one address at both ends: a connection to one of the host's own addresses). */
+static bool peer_here_alive(const struct conn *c, int end, int r)
+{
+	if (c->end[!end].has_socket)
+		return !gone_before(c, !end, r);
+	return addr_is_loopback(c->end[end].ep.addr) ||
+	       !memcmp(c->end[0].ep.addr, c->end[1].ep.addr, 16);
+}
+
+/* an active reset is traced after its peer received it (joiner.c reorders; this is slack for
+ * what that cannot see) */
+#define RST_SENT_SLACK_NS 1000000ULL
+
+/* A socket of this host sent the reset end received at index r: an rst_sent of the other
+ * end (or of no socket, at its address) before it, or right after. */
+static bool sender_traced(const struct conn *c, int end, int r)
+{
+	for (int i = 0; i < c->nev; i++)
+		if (c->ev[i].kind == RT_RST_SENT && c->ev[i].end != end &&
+		    (i < r || c->ev[i].ts_ns - c->ev[r].ts_ns <= RST_SENT_SLACK_NS))
+			return true;
+	return false;
+}
+
+/* The reset that made end fail came from the packet filter: seen leaving it (rst_filter),
+ * or, same-host, received from a live peer socket that did not send one (the other sender
+ * there would be a raw socket: README). The index of that evidence,
+ * -1: not a packet filter's reset, or not the first failure. */
+static int filter_reset(const struct conn *c, int *victim, bool *seen)
+{
+	int i = find(c, RT_RST_FILTER, -1, 0), r;
+
+	*seen = i >= 0;
+	if (*seen) {
+		*victim = !c->ev[i].end; /* the reset claims to come from the other end */
+		return i <= first_failure(c, *victim) ? i : -1;
+	}
+	r = find(c, RT_RST_RECV, -1, 0);
+	if (r < 0)
+		return -1;
+	*victim = c->ev[r].end;
+	if (r != first_failure(c, *victim) || !peer_here_alive(c, *victim, r) ||
+	    sender_traced(c, *victim, r))
+		return -1;
+	return r;
+}
+
+/* the victim end was connecting: nothing answered at the other end, and the reset it got, if
+ * any, came in SYN_SENT */
+static bool was_connecting(const struct conn *c, int v)
+{
+	int r = find(c, RT_RST_RECV, v, 0);
+
+	return !c->end[!v].has_socket && (r < 0 || c->ev[r].state == RT_TCP_SYN_SENT);
+}
+
+static bool firewall_reject(struct facts *f)
+{
+	const struct conn *c = f->c;
+	struct end_view dst;
+	char result[200];
+	bool seen;
+	int v;
+
+	if (filter_reset(c, &v, &seen) < 0)
+		return false;
+	const char *how = seen ? "seen leaving the host's packet filter (netfilter REJECT), not a "
+				 "socket" :
+				 "both ends are on this host and no socket of it sent the reset";
+
+	conn__end_view(c, !v, &dst);
+	if (was_connecting(c, v)) {
+		say(f, "firewall_reject",
+		    "%s could not connect to %s:%u: a packet filter rule on this host rejected it "
+		    "with a reset (%s), whether or not something listens there; find the rule "
+		    "(nft list ruleset; iptables -S) rather than the server",
+		    f->name[v], dst.addr[0] ? dst.addr : "?", dst.port, how);
+		return true;
+	}
+	outcome(f, v, result, sizeof(result));
+	say(f, "firewall_reject",
+	    "%s's connection to %s was reset by a packet filter rule on this host, not by %s (%s); "
+	    "%s; find the rule (nft list ruleset; iptables -S)",
+	    f->name[v], f->name[!v], f->name[!v], how, result);
+	return true;
+}
 
 static bool refused(struct facts *f)
 {
@@ -129,7 +279,7 @@ static bool backlog_overflow(struct facts *f)
 	for (i = 0; i < c->nev; i++)
 		if (c->ev[i].kind == RT_RST_SENT && c->ev[i].state == RT_TCP_LISTEN)
 			break;
-	if (i == c->nev)
+	if (i == c->nev || i > first_failure(c, !c->ev[i].end))
 		return false;
 	conn__end_view(c, c->ev[i].end, &srv);
 	say(f, "backlog_overflow",
@@ -164,22 +314,65 @@ static bool timeout_abort(struct facts *f)
 	return true;
 }
 
+/* The chain that led end p to act on this connection, from the cause (the connection p lost
+ * just before): "curl (pid 9) gave up after 3.0 s: it closed its connection to nginx (pid
+ * 8)", and when p learnt it only later, from a failed call, that too. */
+static void chain_phrase(const struct facts *f, int p, char *buf, size_t len)
+{
+	const struct cause *k = f->in->cause;
+	const struct conn *c = f->c;
+	char actor[64] = "the client";
+	__u64 left = k->departed ? k->departed_ts : k->ts_ns;
+	double after_s = ((double)left - (double)c->ev[0].ts_ns) / NS_PER_S;
+	int n;
+
+	if (k->has_actor)
+		snprintf(actor, sizeof(actor), "%.16s (pid %u)", k->actor.comm, k->actor.pid);
+	if ((k->kind == RT_PEER_FIN || k->departed) && after_s > 0)
+		n = snprintf(buf, len, "%s gave up after %.1f s: it closed its connection to %s",
+			     actor, after_s, f->name[p]);
+	else if (k->kind == RT_PEER_FIN || k->departed)
+		n = snprintf(buf, len, "%s gave up: it closed its connection to %s", actor,
+			     f->name[p]);
+	else if (k->kind == RT_RST_RECV)
+		n = snprintf(buf, len, "%s reset its connection to %s", actor, f->name[p]);
+	else
+		n = snprintf(buf, len, "%s's connection from %s failed (%s)", f->name[p], actor,
+			     kind_name(k->kind));
+	if (k->departed && k->kind != RT_PEER_FIN && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, "; %s noticed %.1f s later, when its %s failed",
+			 f->name[p], ((double)k->ts_ns - (double)k->departed_ts) / NS_PER_S,
+			 k->kind == RT_WRITE_ERROR ? "write to it" :
+			 k->kind == RT_READ_ERROR ? "read from it" : "connection to it");
+}
+
 static bool linger_abort(struct facts *f)
 {
 	const struct conn *c = f->c;
-	char peer[160];
-	int i;
+	char peer[200], chain[320];
+	int i, p;
 
 	for (i = 0; i < c->nev; i++)
 		if ((c->ev[i].kind == RT_CLOSE || c->ev[i].kind == RT_RST_SENT) && c->ev[i].linger0)
 			break;
-	if (i == c->nev)
+	/* only an abort before the peer's first failure can have caused it */
+	if (i == c->nev || i > first_failure(c, !c->ev[i].end))
 		return false;
-	outcome(f, !c->ev[i].end, peer, sizeof(peer));
+	p = c->ev[i].end;
+	outcome(f, !p, peer, sizeof(peer));
+	if (f->in->cause) {
+		chain_phrase(f, p, chain, sizeof(chain));
+		say(f, "linger_abort",
+		    "%s; %s then closed this connection to %s with SO_LINGER {1, 0}, a deliberate "
+		    "abortive close: its kernel sent a reset instead of a FIN, and %s; let %s finish "
+		    "or close upstream requests gracefully after a client leaves",
+		    chain, f->name[p], f->name[!p], peer, f->name[p]);
+		return true;
+	}
 	say(f, "linger_abort",
 	    "%s closed the connection with SO_LINGER {1, 0}, a deliberate abortive close: its "
 	    "kernel sent a reset instead of a FIN, and %s",
-	    f->name[c->ev[i].end], peer);
+	    f->name[p], peer);
 	return true;
 }
 
@@ -221,7 +414,7 @@ static bool abort_unread_data(struct facts *f)
 		if (c->ev[i].kind == RT_RST_SENT &&
 		    (reason_is(f, c->ev[i].reason, "TCP_ABORT_ON_CLOSE") || closed_then_reset(c, i)))
 			break;
-	if (i == c->nev)
+	if (i == c->nev || i > first_failure(c, !c->ev[i].end))
 		return false;
 	if (f->in->cause)
 		cause_phrase(f, cause, sizeof(cause));
@@ -270,10 +463,11 @@ static bool reset_after(const struct conn *c, int closer, int from)
 static bool wrote_into_closed(struct facts *f)
 {
 	const struct conn *c = f->c;
-	char result[160], bytes[48] = "data", cause[240];
+	char result[200], bytes[48] = "data", cause[320];
 	int at, w, p = fin_closer(c, &at);
 
-	if (p < 0 || !reset_after(c, p, at))
+	/* the close must come before the writer's first failure to have caused it */
+	if (p < 0 || !reset_after(c, p, at) || at > first_failure(c, !p))
 		return false;
 	w = !p;
 	int wi = first_write(c, w, at);
@@ -286,26 +480,7 @@ static bool wrote_into_closed(struct facts *f)
 		wi = at;
 	outcome(f, w, result, sizeof(result));
 	if (f->in->cause) {
-		const struct cause *k = f->in->cause;
-
-		char actor[64] = "the client";
-
-		if (k->has_actor)
-			snprintf(actor, sizeof(actor), "%.16s (pid %u)", k->actor.comm, k->actor.pid);
-		double after_s = ((double)k->ts_ns - (double)c->ev[0].ts_ns) / NS_PER_S;
-
-		if (k->kind == RT_PEER_FIN && after_s > 0)
-			snprintf(cause, sizeof(cause), "%s gave up after %.1f s: it closed its "
-				 "connection to %s", actor, after_s, f->name[p]);
-		else if (k->kind == RT_PEER_FIN)
-			snprintf(cause, sizeof(cause), "%s gave up: it closed its connection to %s",
-				 actor, f->name[p]);
-		else if (k->kind == RT_RST_RECV)
-			snprintf(cause, sizeof(cause), "%s reset its connection to %s", actor,
-				 f->name[p]);
-		else
-			snprintf(cause, sizeof(cause), "%s's connection from %s failed (%s)",
-				 f->name[p], actor, kind_name(k->kind));
+		chain_phrase(f, p, cause, sizeof(cause));
 		say(f, "client_abort_propagated",
 		    "%s; %s then closed this connection to %s at once; %.1f s later %s wrote %s "
 		    "into it, %s's kernel answered with a reset, and %s; let %s finish upstream "
@@ -347,8 +522,8 @@ static bool reset_by_remote(struct facts *f)
 void verdict_decide(const struct verdict_input *in, struct verdict *out)
 {
 	static bool (*const rules[])(struct facts *) = {
-		refused,	 backlog_overflow,  timeout_abort,   linger_abort,
-		abort_unread_data, wrote_into_closed, reset_by_remote,
+		firewall_reject,   refused,	      backlog_overflow, timeout_abort,
+		linger_abort,	   abort_unread_data, wrote_into_closed, reset_by_remote,
 	};
 	struct facts f = { .in = in, .c = in->conn, .out = out };
 

@@ -51,7 +51,8 @@ free_port() {
 }
 
 # rt_start NAME ARGS...: start rsttrace, stdout to $WORK/NAME.out, wait for the ready line on
-# stderr (read from a FIFO, bounded to 15 s). Returns non-zero if it never came.
+# stderr (read from a FIFO, bounded to 15 s). Returns non-zero if it never came. With
+# RT_NETNS=NAME set, rsttrace runs in that network namespace.
 rt_start() {
 	local name=${1//\//_}
 	shift
@@ -59,7 +60,13 @@ rt_start() {
 	RT_ERR=$WORK/$name.err
 	case " $* " in *" -j "* | *" --json "*) RT_JSON_OUTS+=("$RT_OUT") ;; esac
 	mkfifo "$WORK/$name.fifo"
-	"$RT" "$@" >"$RT_OUT" 2>"$WORK/$name.fifo" &
+	if [ -n "${RT_NETNS:-}" ]; then
+		# inside that network namespace (its netfilter hook sees that namespace's
+		# packets); ip netns exec execs: $! is rsttrace's pid
+		ip netns exec "$RT_NETNS" "$RT" "$@" >"$RT_OUT" 2>"$WORK/$name.fifo" &
+	else
+		"$RT" "$@" >"$RT_OUT" 2>"$WORK/$name.fifo" &
+	fi
 	RT_PID=$!
 	wait_ready "$WORK/$name.fifo" "$RT_ERR"
 	local ready=$?

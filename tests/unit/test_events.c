@@ -385,7 +385,8 @@ static void test_write_after_peer_close(void)
 		   "127.0.0.1:58586", "CLOSE", "bytes=16384"));
 
 	/* SIGNAL sig=13 result=1: no socket, so no tuple and no state; ret is the signal
-	 * result, not a send/recv return value */
+	 * result (1: TRACE_SIGNAL_IGNORED, the process ignores SIGPIPE), shown because the
+	 * signal was not delivered */
 	r = record(RT_SIGPIPE, AT(501986));
 	r.family = 0;
 	r.ret = 1;
@@ -396,9 +397,9 @@ static void test_write_after_peer_close(void)
 	       "{'type':'event','kind':'sigpipe','time':'2026-11-28T01:29:11.625442Z',"
 	       "'ts_ns':5000625442789,'pid':9123,'comm':'srv_d','family':null,"
 	       "'saddr':null,'sport':null,'daddr':null,'dport':null,"
-	       "'state':null,'reason':null,'errno':null,'ret':null,'bytes':null,"
+	       "'state':null,'reason':null,'errno':null,'ret':1,'bytes':null,"
 	       "'trigger_pid':null,'trigger_comm':null,'cookie':null,'cgroup':null,'container':null,'unit':null}\n",
-	       row("01:29:11.625442", "sigpipe", "9123/srv_d", "-", "-", "-", ""));
+	       row("01:29:11.625442", "sigpipe", "9123/srv_d", "-", "-", "-", "ret=1"));
 
 	/* the same record with a stray tuple and state in it: still none (no socket) */
 	tuple(&r, "127.0.0.1", 19004, "127.0.0.1", 58586);
@@ -475,6 +476,18 @@ static void test_trigger_policy(void)
 	contains("no owner: pid and comm null", &r, "'pid':null,'comm':null,", NULL);
 	running(&r, RT_CTX_IRQ, 0, "swapper/0");
 	check_trigger("trigger: no owner, swapper -> null", &r, false);
+
+	/* issue 12: nginx and curl in one namespace over its own address (not 127.0.0.1): the
+	 * kernel routes it through the loopback device, softirq runs in the sender's call */
+	owned(&r, RT_OWNER_COOKIE, 9123, "srv_d");
+	tuple(&r, "10.77.0.1", 8080, "10.77.0.1", 58586);
+	running(&r, RT_CTX_IRQ, 9082, "cli_d");
+	check_trigger("trigger: one address at both ends (the namespace's own)", &r, true);
+	tuple(&r, "fd00::7", 8080, "fd00::7", 58586);
+	check_trigger("trigger: one IPv6 address at both ends", &r, true);
+	/* a packet from another address came from a device: current is whoever was interrupted */
+	tuple(&r, "10.77.0.1", 8080, "10.77.0.2", 58586);
+	check_trigger("trigger: another host's address -> null", &r, false);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -606,6 +619,7 @@ static void test_kinds(void)
 	static const char *const names[] = {
 		"connect", "accept", "peer_fin", "close", "rst_sent", "rst_recv",
 		"error_pending", "write", "write_error", "read_error", "sigpipe", "destroy",
+		"rst_filter",
 	};
 	struct rt_event r;
 	struct event ev;
@@ -617,11 +631,14 @@ static void test_kinds(void)
 		snprintf(want, sizeof(want), "{'type':'event','kind':'%s','time'", names[k - 1]);
 		contains(names[k - 1], &r, want, NULL);
 	}
-	CHECK("12 kinds in the contract", RT_KIND_MAX == 13);
+	CHECK("13 kinds (the last, rst_filter, from the packet filter's object)", RT_KIND_MAX == 14);
+	r = record(RT_RST_FILTER, T0);
+	tuple(&r, "127.0.0.1", 1, "127.0.0.1", 2);
+	contains("rst_filter", &r, "{'type':'event','kind':'rst_filter','time'", NULL);
 	r = record(RT_KIND_NONE, T0);
 	CHECK("kind 0 does not decode", !event_decode(&r, &ev));
-	r = record(RT_KIND_MAX, T0);
-	CHECK("kind RT_KIND_MAX does not decode", !event_decode(&r, &ev));
+	r = record(RT_RST_FILTER + 1, T0);
+	CHECK("kind RT_RST_FILTER + 1 does not decode", !event_decode(&r, &ev));
 	r = record(255, T0);
 	CHECK("kind 255 does not decode", !event_decode(&r, &ev));
 }

@@ -89,6 +89,33 @@ static void test_round_trip(void)
 	free(r);
 }
 
+/* type 6 (a kept FIN, the joiner's fin_of answer): read back with its exact length only */
+static void test_fin_record(void)
+{
+	const char text[] = "format=1\n";
+	struct rec_fin a = { .cookie = 302, .found = 1, .ts_ns = 1000000 }, b;
+	struct rec_writer *w = rec_writer_open(path);
+	struct rec_reader *r = malloc(sizeof(*r));
+	struct rec_record rec;
+	FILE *f;
+
+	strcpy(a.trigger.comm, "curl");
+	a.trigger.pid = 7001;
+	rec_write_header(w, text, strlen(text));
+	rec_write(w, REC_FIN, &a, sizeof(a));
+	rec_write(w, REC_FIN, &a, sizeof(a) - 1);
+	CHECK("fin: written", rec_writer_close(w) == 0);
+	f = fopen(path, "rb");
+	rec_reader_init(r, f);
+	rec_next(r, &rec);
+	CHECK("fin: read back whole", rec_next(r, &rec) == 1 && rec.type == REC_FIN &&
+	      rec.len == sizeof(b) && !memcmp(rec.data, &a, sizeof(a)));
+	CHECK("fin: a short one is corrupt", rec_next(r, &rec) < 0 &&
+	      strstr(r->error, "type 7 with length"));
+	fclose(f);
+	free(r);
+}
+
 /* the reader's verdict on the sample file cut to len bytes or with one byte changed */
 static int read_all(const unsigned char *data, size_t len, char *err, size_t errlen)
 {
@@ -228,6 +255,7 @@ int main(void)
 		return 1;
 	close(fd);
 	test_round_trip();
+	test_fin_record();
 	test_damage();
 	test_replay();
 	unlink(path);

@@ -2,6 +2,7 @@
  * port_scope, cause_pid, owner_learn, owner_resolve, on_signal), record by record. */
 #include <string.h>
 #include "check.h"
+#include "../../bpf/nf_reset.h"
 #include "replay_filter.h"
 
 static struct rt_event ev(int kind, int ctx, __u32 owner, __u16 sport, __u16 dport,
@@ -185,9 +186,36 @@ static void test_netns(void)
 	replay_filter_free(f);
 }
 
+/* the packet filter's resets (bpf/nf_reset.bpf.c): ports as any socket's; no process, so under
+ * -p they only complete a followed connection (flagged a cause), as the kernel object does */
+static void test_filter_reset(void)
+{
+	struct rt_options o = { 0 };
+	struct replay_filter *f;
+	struct rt_event e;
+	bool oom;
+
+	port(&o, 8878);
+	f = replay_filter_new(&o, &oom);
+	e = ev(RT_RST_FILTER, RT_CTX_IRQ, 0, 8878, 50000, 0);
+	CHECK("rst_filter: -P port matches: kept, not a cause",
+	      replay_filter_pass(f, &e) && !(e.flags & RT_F_CAUSE));
+	e = ev(RT_RST_FILTER, RT_CTX_IRQ, 0, 9000, 50000, 0);
+	CHECK("rst_filter: another port: dropped", !replay_filter_pass(f, &e));
+	replay_filter_free(f);
+	memset(&o, 0, sizeof(o));
+	o.npids = 1;
+	o.pids[0] = 42;
+	f = replay_filter_new(&o, &oom);
+	e = ev(RT_RST_FILTER, RT_CTX_IRQ, 0, 8878, 50000, 0);
+	CHECK("rst_filter: -p: kept as a cause only", replay_filter_pass(f, &e) && (e.flags & RT_F_CAUSE));
+	replay_filter_free(f);
+}
+
 int main(void)
 {
 	test_netns();
+	test_filter_reset();
 	test_none();
 	test_ports();
 	test_learning_in_process_context();

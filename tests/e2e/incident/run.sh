@@ -11,7 +11,9 @@
 # @NGINX_PORT@ stand for the ports chosen here, e.g. `run.sh off /tmp/o -j --events -P @GW_PORT@`.
 #
 # Environment (all optional): RT (rsttrace binary), NGINX_PORT, GW_PORT (default: free
-# ports), GW_DELAY (3.4s), GW_SIZE (160768), GW_CHUNK (0: one Write), CURL_MAX_TIME (3).
+# ports), GW_DELAY (3.4s), GW_SIZE (160768), GW_CHUNK (0: one Write), CURL_MAX_TIME (3),
+# ADDR (127.0.0.1: the address everything listens on and connects to; another of this
+# host's addresses, e.g. a network namespace's own, when run inside it with ip netns exec).
 #
 # OUTDIR (created; must not exist or be empty) receives:
 #   ports        NGINX_PORT= GW_PORT= UP_PORT= (nginx's end of the upstream connection)
@@ -50,6 +52,7 @@ GW_DELAY=${GW_DELAY:-3.4s}
 GW_SIZE=${GW_SIZE:-160768}
 GW_CHUNK=${GW_CHUNK:-0}
 CURL_MAX_TIME=${CURL_MAX_TIME:-3}
+ADDR=${ADDR:-127.0.0.1}
 
 GW_PID='' NGINX_MASTER_PID='' NGINX_WORKER_PID='' CURL_PID='' RT_PID='' RT_DRAIN='' RT_DONE='' CURL_DONE=''
 GW_FD_OPEN=
@@ -138,7 +141,7 @@ log "mode=$MODE nginx port $NGINX_PORT, gateway port $GW_PORT, gateway $GW_BIN"
 
 # stdout (the ready line) and stderr (the log) through one FIFO, read here: no polling
 mkfifo "$OUT/gateway.fifo" || die "mkfifo"
-"$GW_BIN" -addr "127.0.0.1:$GW_PORT" -delay "$GW_DELAY" -size "$GW_SIZE" -chunk "$GW_CHUNK" \
+"$GW_BIN" -addr "$ADDR:$GW_PORT" -delay "$GW_DELAY" -size "$GW_SIZE" -chunk "$GW_CHUNK" \
 	-life 60s >"$OUT/gateway.fifo" 2>&1 &
 GW_PID=$!
 exec 7<"$OUT/gateway.fifo"
@@ -150,7 +153,7 @@ log "gateway ready, pid $GW_PID"
 
 # --- nginx, its prefix is OUTDIR ---------------------------------------------------------
 sed -e "s#@PREFIX@#$OUT#g" -e "s#@USER@#$(id -un)#g" -e "s#@NGINX_PORT@#$NGINX_PORT#g" \
-	-e "s#@GW_PORT@#$GW_PORT#g" -e "s#@ABORT@#$MODE#g" "$HERE/nginx.conf.in" >"$OUT/nginx.conf"
+	-e "s#@GW_PORT@#$GW_PORT#g" -e "s#@ABORT@#$MODE#g" -e "s#@ADDR@#$ADDR#g" "$HERE/nginx.conf.in" >"$OUT/nginx.conf"
 # -e stderr: the log before the configuration is read does not go to /var/log/nginx
 nginx -p "$OUT/" -c "$OUT/nginx.conf" -e stderr >"$OUT/nginx.stderr" 2>&1 7<&- &
 NGINX_MASTER_PID=$!
@@ -161,7 +164,7 @@ for _ in $(seq 200); do
 	NGINX_WORKER_PID=$(pgrep -P "$NGINX_MASTER_PID" | head -1)
 	# shellcheck disable=SC2016 # $1 is the inner shell's
 	if [ -n "$NGINX_WORKER_PID" ] &&
-		timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$NGINX_PORT" 2>/dev/null; then
+		timeout 1 bash -c 'exec 3<>"/dev/tcp/$2/$1"' _ "$NGINX_PORT" "$ADDR" 2>/dev/null; then
 		ready=1
 		break
 	fi
@@ -206,7 +209,7 @@ head -c 2000 /dev/zero | tr '\0' 'x' >"$OUT/body" # no newline: -d sends it as i
 log "curl starts"
 curl --max-time "$CURL_MAX_TIME" -sS -o /dev/null \
 	-w 'local_port=%{local_port} http_code=%{http_code} time_total=%{time_total}\n' \
-	-d @"$OUT/body" "http://127.0.0.1:$NGINX_PORT/api/v1/orders" \
+	-d @"$OUT/body" "http://$ADDR:$NGINX_PORT/api/v1/orders" \
 	>"$OUT/curl.out" 2>"$OUT/curl.err" 7<&- &
 CURL_PID=$!
 save_ids
@@ -228,7 +231,7 @@ for _ in $(seq 200); do
 done
 [ -n "$logged" ] || die "nginx did not log the request in 10 s"
 log "nginx logged: $(head -1 "$OUT/access.log")"
-UP_PORT=$(sed -n 's/.* request [A-Z]* [^ ]* from 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$OUT/gateway.log" | head -1)
+UP_PORT=$(sed -n "s/.* request [A-Z]* [^ ]* from ${ADDR//./\\.}:\\([0-9]*\\) .*/\\1/p" "$OUT/gateway.log" | head -1)
 
 # --- stop, by pid: nginx (graceful), the gateway, then rsttrace ------------------------------
 stop_pid "$NGINX_MASTER_PID" QUIT "nginx master"
