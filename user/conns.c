@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* conns.c - the connection table: a hash by connection key, an index by socket cookie (for
  * events whose tuple the kernel zeroed or had not chosen yet), and a list in activity order
  * that makes both expiry and eviction O(1). */

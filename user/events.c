@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* events.c - decode the kernel's records. Policy about who the trigger is lives here, not in
  * the BPF programs: they report the facts (context, current, owner) and this decides. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* names.h - the names the output uses for kernel numbers: event kinds, TCP states, errno
  * values, reset reasons. Reset reasons are read from the running kernel's BTF, because new
  * kernels add and may renumber them; an unknown value is printed as its number. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* replay_filter.c - the kernel's filters, replayed in user space (see replay_filter.h). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* replay_filter.h - -p, -P, -c and --netns applied in user space to a recording, with the
  * kernel's semantics (bpf/rsttrace.bpf.c: owner_resolve, sk_wanted, port_scope, cause_pid,
  * owner_learn, on_signal):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* tracer.c - open, configure, choose, load, attach; the only file that sees the skeleton. */
 #include <errno.h>
 #include <stdio.h>

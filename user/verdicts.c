@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* verdicts.c - one rule per verdict code, tried in order; each rule both recognises its
  * pattern and writes its sentence. Rules read the facts of notes/kernel-events.md: the write
  * that provokes a reset succeeds, the error surfaces on the next call or never. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: the command line contract (DESIGN.md): usage errors, runtime errors, the ready
 # line, stopping, closed stdout, --list-probes.
 . "$(dirname "$0")/lib.sh"

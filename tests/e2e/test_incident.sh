@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: the incident rsttrace exists to explain (DESIGN.md "The problem it solves";
 # notes/kernel-events.md §1 g), for real: curl (3 s timeout) -> nginx 1.22 -> a Go net/http
 # gateway that sleeps 3.4 s and then writes 157 KiB (tests/e2e/incident/run.sh).

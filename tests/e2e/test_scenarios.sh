@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: each reset scenario produced for real on loopback by two processes with distinct
 # names (tests/scen/scen.c), traced by `rsttrace --events -j -P PORT`; the JSON must name the
 # right owner for every event. Ground truth: notes/kernel-events.md §1 a-d.

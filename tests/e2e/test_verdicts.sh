@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: every verdict code produced for real on this kernel and named by rsttrace's
 # default output (one timeline per incident, -j). The incident of DESIGN.md
 # (client_abort_propagated) has its own test with real nginx and a Go gateway.

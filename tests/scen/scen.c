@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* scen.c - TCP reset scenarios, for the rsttrace end-to-end tests.
  *
  * usage: scen SCENARIO [-6] [-a ADDR] [-n NETNS] PORT

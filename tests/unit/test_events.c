@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_events.c - golden tests of decoding and output: canned struct rt_event records (the
  * sequences of notes/kernel-events.md §1) in, the exact JSON line and text line out, no kernel.
  * The expected lines are written from the JSON contract (DESIGN.md), not copied from output.

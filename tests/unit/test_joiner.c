@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_joiner.c - the joiner (conns.c, causes.c, verdicts.c, emit.c's timelines) driven with
  * canned events, no kernel: events in, timelines out.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_replay_filter.c - -p/-P/-c on a replay, against the kernel's rules (bpf/rsttrace.bpf.c:
  * port_scope, cause_pid, owner_learn, owner_resolve, on_signal), record by record. */
 #include <string.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/vm/check.sh LOG EXPECT TAG - check the output of tests/vm/scenarios.sh (a VM's serial
 # log, or the host run) against a per-kernel expectation file (tests/vm/expect/*.txt, format
 # described there) with jq. Prints PASS/FAIL lines (tests/run.sh convention) named TAG: ...;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 // gateway.go - the upstream "API gateway" of the incident rsttrace explains (DESIGN.md;
 // notes/kernel-events.md §1 g). Standard library only.
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/e2e/incident/run.sh MODE OUTDIR [RSTTRACE_ARGS...]
 #
 # One run of the incident rsttrace exists to explain (DESIGN.md, notes/kernel-events.md §1 g):
