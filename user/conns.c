@@ -42,7 +42,7 @@ static void endpoint_set(struct endpoint *ep, const __u8 *addr, __u16 port)
 /*
  * Both ends of a connection give the same key. The netns is part of it only for loopback:
  * 127.0.0.1:80 in two namespaces is two different servers, while two namespaces joined by a
- * veth see one connection's two ends with reversed tuples (DESIGN.md, pairing).
+ * veth see one connection's two ends with reversed tuples (docs/kernel.md §4).
  */
 static bool conn_key_from(const struct event *ev, struct conn_key *k)
 {

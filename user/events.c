@@ -47,7 +47,7 @@ bool addr_is_loopback(const __u8 *a)
 
 /* The running task is worth naming when it is a user process other than the owner, on a
  * loopback connection: there softirq runs in the system call of the peer whose transmit
- * made the kernel act (notes §2). A packet from a network device interrupts any task. */
+ * made the kernel act (docs/kernel.md §2). A packet from a network device interrupts any task. */
 static void decode_tasks(const struct rt_event *raw, struct event *ev)
 {
 	const struct rt_task *cur = &raw->current;
