@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # rsttrace - build, test, install.  `make` builds ./rsttrace; `make test` installs what is
 # missing (apt-get), builds and runs every test; V=1 shows the commands.
 # ARCH: x86 or arm64 (the kernel's names), default this machine's. Another ARCH than this

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* anchor.c - load a BPF object, attach every program in it, say so on stderr, and hold them
  * until SIGINT or SIGTERM. The benchmark's empty-program floor (bench/bpf/empty.bpf.c).
  * usage: anchor OBJECT.bpf.o */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* evcount.c - count rsttrace's JSON lines on stdin, for `make bench` (bench/run.sh).
  *
  * usage: rsttrace -j ... | evcount OUTFILE

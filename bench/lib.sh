@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # bench/lib.sh - process and bookkeeping helpers of bench/run.sh (sourced).
 #
 # Every process started here is remembered by pid and stopped by that pid; every wait is

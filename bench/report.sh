@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # bench/report.sh - tables of bench/run.sh (sourced): report (results.md) and summary (the
 # compact table printed at the end). Reads $DATA (one measurement a line: SECTION GROUP
 # CONFIG ROUND KEY VALUE) and the per-hook files in $WORK.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* rstgen.c - RST storm generator for `make bench` (bench/run.sh).
  *
  * usage: rstgen [-p PROCS] [-s SECONDS] [-P PORT]

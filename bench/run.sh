@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # bench/run.sh - rsttrace's benchmark suite: `sudo make bench` (builds rsttrace and
 # bench/*.c into .output/bench/, installs what is missing, runs this). Figures, not tests:
 # printed as each section ends, a summary at the end, everything in bench/results.md.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # bench/soak.sh - endurance: `sudo make soak` (builds rsttrace, bench/*.c and scen, then runs
 # this). SOAK_SECONDS (default 600) of connection churn with resets mixed in, rsttrace running
 # in timeline mode (`rsttrace -j -v -P <the soak's ports>`, or with SOAK_FILTER=0 `rsttrace -j

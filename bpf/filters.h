@@ -9,7 +9,7 @@
 #ifndef RSTTRACE_FILTERS_H
 #define RSTTRACE_FILTERS_H
 
-/* Set by user space between open and load (user/bpf_config.c). */
+/* Set by user space between open and load (user/tracer.c). */
 const volatile bool filter_ports_on;
 
 const volatile __u8 filter_port_bitmap[RT_PORT_BITMAP_BYTES];

@@ -131,8 +131,8 @@ static __always_inline bool cause_pid(struct rt_event *e)
 /*
  * The full socket is freed: its owner stays findable by tuple (a segment that comes later is
  * answered with no socket at all), its entry leaves the owner table, at once or, when this
- * end sent the first FIN, after a window for its timewait sock (see owner_by_cookie). t: the
- * socket's tuple, if o has none complete.
+ * end sent the first FIN, after a window for its timewait sock (the owner table, owners.h).
+ * t: the socket's tuple, if o has none complete.
  */
 static __always_inline void retire(struct owner *o, const struct rt_tuple *t)
 {
@@ -153,8 +153,6 @@ static __always_inline void mark_accepted(__u64 cookie)
 		owner_claim(cookie); /* no owner yet: the mark */
 }
 
-/* A state change outside the port filter matters only for a socket or a process followed as
- * a possible cause, or as a peer's FIN kept for later (remember_fin). */
 /* a socket whose owner is known (its slot names one) */
 static __always_inline bool owner_known(__u64 cookie)
 {

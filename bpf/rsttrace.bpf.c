@@ -120,7 +120,8 @@ static __always_inline void sk_event_report(void *ctx, const struct sock *sk, st
 	sk_addrs(sk, e, btf);
 	fill_current(e, ctx);
 	/* in process context this runs in the owner's syscall on this socket: a close, or an
-	 * RST queued on the owned socket's backlog and processed by release_sock() (notes §2) */
+	 * RST queued on the owned socket's backlog and processed by release_sock() (docs/kernel.md
+	 * §2) */
 	if (!owner_resolve(e, e->ctx == RT_CTX_TASK, sk_stored_owner(sk, btf), &o))
 		return;
 	if (rt_kind_arms_sigpipe(e->kind, e->owner_by != RT_OWNER_NONE))
@@ -247,6 +248,8 @@ static __always_inline int state_in_softirq(const struct sock *sk, struct rt_eve
 	return 0;
 }
 
+/* A state change outside the port filter matters only for a socket or a process followed as
+ * a possible cause, or as a peer's FIN kept for later (remember_fin). */
 static __always_inline bool maybe_followed(__u64 cookie, int new)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;

@@ -56,7 +56,7 @@ enum rt_owner_by {
 #define RT_F_CAUSE (1u << 2)      /* outside the port filter, kept as a possible cause only */
 #define RT_F_LINGER0 (1u << 3)    /* the socket had SO_LINGER {1, 0}: an abortive close */
 /* A copy sent while the kernel holds the rest of a healthy connection's records (quiet mode,
- * see bpf/rsttrace.bpf.c): only for linking causes; the record itself comes again, with the
+ * see bpf/quiet.h): only for linking causes; the record itself comes again, with the
  * connection's others, if the connection has an incident. */
 #define RT_F_QUIET (1u << 4)
 

@@ -90,8 +90,8 @@ static __always_inline bool sk_is_tcp(const struct sock *sk, const bool btf)
 }
 
 /* The cookie is generated at the first event of every tracked socket so that the timewait
- * sock that replaces an orphan inherits it (notes §3). raw_tp and kprobe programs may not
- * call the helper: they read a cookie someone else generated, or 0. */
+ * sock that replaces an orphan inherits it (docs/kernel.md §3b). raw_tp and kprobe programs
+ * may not call the helper: they read a cookie someone else generated, or 0. */
 static __always_inline __u64 sk_cookie(const struct sock *sk, const bool btf)
 {
 	if (btf)
@@ -105,7 +105,7 @@ static __always_inline bool tuple_complete(const struct rt_tuple *t)
 }
 
 /* Read the RST's tuple from the segment it answers: RST src = segment dst. Needed for
- * NULL, timewait and listener socks (a listener's own tuple is useless, notes §1f). */
+ * NULL, timewait and listener socks (a listener's own tuple is useless, docs/kernel.md §1f). */
 static __always_inline bool skb_rst_tuple(const struct sk_buff *skb, struct rt_event *e)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);

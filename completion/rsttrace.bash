@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # bash completion for rsttrace(8)                                  -*- shell-script -*-
 #
 # The options come from `rsttrace --help` itself (argp's "  -x, --long=ARG  text" lines), so a

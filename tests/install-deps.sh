@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # Install what building and testing rsttrace needs, from Debian/Ubuntu packages, only when
 # something is missing (so a ready machine does not touch the network).
 # usage: tests/install-deps.sh [--build] [--arm64] [EXTRA-PACKAGE...]

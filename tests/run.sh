@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/run.sh SUITE TEST... - run test programs and scripts, keep each one's log, count.
 # A test prints "PASS name" / "FAIL name ..." lines; a test that exits non-zero without a
 # FAIL line counts as one failure. Last line: "N passed, M failed".

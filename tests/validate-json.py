@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """validate-json.py - check rsttrace's JSON lines against schema/rsttrace.schema.json.
 
 usage: tests/validate-json.py [--schema FILE] [--label PREFIX] FILE...

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* causes.c - the memory of recent losses and the look-back that links a close to one. */
 #include <stddef.h>
 #include "causes.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* causes.h - cause linking: when a process closes or resets connection X shortly after
  * losing connection Y (peer FIN, reset, read or write error on Y), X was caused by Y. Losses
  * are remembered in a bounded ring; a close looks back through it. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* clock.c - monotonic -> wall clock. */
 #include <stdio.h>
 #include <time.h>

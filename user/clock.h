@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* clock.h - kernel timestamps (CLOCK_MONOTONIC, bpf_ktime_get_ns) to wall time, through an
  * offset calibrated once at start: an event's time is when it happened, not when printed. */
 #ifndef CLOCK_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* conns.c - the connection table: a hash by connection key, an index by socket cookie (for
  * events whose tuple the kernel zeroed or had not chosen yet), and a list in activity order
  * that makes both expiry and eviction O(1). */
@@ -42,7 +43,7 @@ static void endpoint_set(struct endpoint *ep, const __u8 *addr, __u16 port)
  * Both ends of a connection give the same key. The netns is part of it only for a connection
  * through the loopback device (tuple_is_local): 127.0.0.1:80 in two namespaces is two
  * different servers (so is 10.0.0.1:80 talking to itself in two), while two namespaces joined by a
- * veth see one connection's two ends with reversed tuples (DESIGN.md, pairing).
+ * veth see one connection's two ends with reversed tuples (docs/kernel.md §4).
  */
 static bool conn_key_from(const struct event *ev, struct conn_key *k)
 {

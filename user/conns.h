@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* conns.h - the connection table: both sockets of a same-host connection joined into one
  * entry with two ends, their events in one list. Bounded in size (least recently active
  * entries go first) and in time (the joiner expires entries), because ports are reused. */

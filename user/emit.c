@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* emit.c - events and stats as aligned text columns or JSON lines (the public contract:
  * every key always present, null when unknown, 64-bit ids as strings). */
 #include <errno.h>

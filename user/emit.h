@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* emit.h - the one output layer for text and JSON: every record is written field by field
  * through the same calls, so the two formats cannot drift apart (iproute2's print_* idea). */
 #ifndef EMIT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* events.c - decode the kernel's records. Policy about who the trigger is lives here, not in
  * the BPF programs: they report the facts (context, current, owner) and this decides. */
 #include <arpa/inet.h>
@@ -52,7 +53,7 @@ bool tuple_is_local(const struct rt_tuple *t)
 
 /* The running task is worth naming when it is a user process other than the owner, on a
  * connection through the loopback device: there softirq runs in the system call of the peer
- * whose transmit made the kernel act (notes §2). A packet from a network device interrupts
+ * whose transmit made the kernel act (docs/kernel.md §2). A packet from a network device interrupts
  * any task. */
 static void decode_tasks(const struct rt_event *raw, struct event *ev)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* events.h - a record from the kernel (struct rt_event) decoded into what the output says:
  * addresses as text, the owner, the trigger (only when it is another process), the errno. */
 #ifndef EVENTS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* floods.c - per-signature windows: the first FLOOD_FULL incidents of a window pass, the rest
  * are counted and reported once when the window ends. */
 #include <stdio.h>

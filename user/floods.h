@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* floods.h - a flood of identical incidents (a client hammering a closed port: 75k resets a
  * second) prints its first timelines in full, then one record with the exact count per
  * window, instead of drowning the reader and the output. */

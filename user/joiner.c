@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* joiner.c - events in, timelines out. */
 #include <stdlib.h>
 #include <string.h>

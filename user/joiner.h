@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* joiner.h - from events to timelines: place each event in its connection, link causes,
  * decide when a connection is over, and print one timeline per incident with its verdict.
  * A pure function of the events it is given (and of the clock values passed to tick), so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* json.c - streaming JSON writer, see json.h. */
 #define _GNU_SOURCE /* the _unlocked stdio calls: one thread writes a FILE, no lock per byte */
 #include <errno.h>

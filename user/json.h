@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* json.h - a streaming JSON writer: one object per line (JSON lines), written straight to a FILE,
  * no allocation. Keys and strings are escaped so every line is valid JSON in valid UTF-8. */
 #ifndef JSON_H

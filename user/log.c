@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* log.c - one family of stderr messages, prefixed "rsttrace: ". */
 #include <stdio.h>
 #include <bpf/libbpf.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* log.h - messages on stderr: warn() always, info() with -v, debug() with -vv. */
 #ifndef LOG_H
 #define LOG_H

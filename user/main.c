@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* main.c - rsttrace: who reset this TCP connection, and why.
  * A table of contents: parse, open and choose probes, load and attach, drain events until
  * told to stop, report, clean up. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* names.c - numbers to the names of the JSON contract. Every lookup is range-checked: new
  * kernels add states and reasons. */
 #define _GNU_SOURCE /* strerrorname_np */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* names.h - the names the output uses for kernel numbers: event kinds, TCP states, errno
  * values, reset reasons. Reset reasons are read from the running kernel's BTF, because new
  * kernels add and may renumber them; an unknown value is printed as its number. */
@@ -22,7 +23,7 @@ const char *tcp_state_name(int state);   /* "ESTABLISHED", NULL when 0 or unknow
 /* "EPIPE" (glibc's strerrorname_np), "ERRNO_<n>" in buf for a value it does not know */
 const char *errno_name(int err, char *buf, size_t len);
 
-/* The 6.18 table (kernel-events.md): what tests and replays without BTF use. */
+/* The 6.18 table (docs/kernel.md §7, reset reasons): what tests and replays without BTF use. */
 void reason_names_builtin(struct reason_names *r);
 /* From the kernel's enum sk_rst_reason; false (and *r untouched) when the kernel has none. */
 bool reason_names_from_btf(struct reason_names *r, const struct btf *btf);

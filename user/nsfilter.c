@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* nsfilter.c - --netns and --cgroup arguments checked against the running system: a typo
  * must be a usage error naming it, not a filter that silently matches nothing. */
 #define _GNU_SOURCE

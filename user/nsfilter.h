@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* nsfilter.h - what --netns and --cgroup name, resolved to the numbers the kernel filter
  * compares: a network namespace's inode number; a cgroup v2 directory's id and depth. */
 #ifndef NSFILTER_H

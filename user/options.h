@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* options.h - the command line: one struct of settings, one parser that validates all of it. */
 #ifndef OPTIONS_H
 #define OPTIONS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* pipeline.c - record, filter, decode, join or print: see pipeline.h. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* pipeline.h - one record from the kernel, or from a recording, to the output: record it
  * (-w), filter it (replay), decode it, and hand it to the joiner (timelines) or print it
  * (--events). The live loop, the replay and the fuzzer all go through here, so they cannot

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* privilege.c - give up every capability after attach, with raw capget/capset/prctl: about
  * a hundred lines, so no libcap dependency (and nothing more to link into a static build). */
 #include <errno.h>

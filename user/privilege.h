@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* privilege.h - least privilege: once every probe is attached, give up every capability and
  * forbid gaining any back. rsttrace then works only from the file descriptors it holds (the
  * ring buffer, the maps, the links), which need no capability to read or close. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* probes.c - the hook table, real load-and-attach probing, the choice, --list-probes.
  *
  * Probing loads a two-instruction program of the variant's exact type against the variant's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* probes.h - which mechanism each hook uses on this kernel. One table of hooks and their
  * variants; each variant is tried for real (a minimal program loaded and attached to the same
  * target) in the order the --probes family gives; the first that works is chosen. */

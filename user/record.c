@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* record.c - write and read recordings (docs/recording.md). Numbers are in the byte order of
  * the recording machine (little-endian on x86_64 and arm64); the version says the layout. */
 #include <errno.h>

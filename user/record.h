@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* record.h - the recording format of `-w FILE` / `-r FILE` (docs/recording.md): a magic and a
  * version, then framed records {type, length, payload}. The writer buffers records and writes
  * them with write(2) once per ring-buffer batch, so a crash or SIGKILL loses at most the last

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* replay.c - the recording's header, and -r: records read back through the live pipeline.
  * Ticks are replayed at the recorded moments, so timelines come out when and as they did
  * live; the kernel's owner answers and lost counts come from the file. */

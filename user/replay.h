@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* replay.h - what a recording says about its run (the header record), and `-r FILE`: a
  * recording through the same pipeline as a live run, without root or BPF. */
 #ifndef REPLAY_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* replay_filter.c - the kernel's filters, replayed in user space (see replay_filter.h). */
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,8 @@ static bool sock_wanted(const struct replay_filter *f, const struct rt_event *e)
 	return ports && (!f->o.netns || e->tuple.netns == f->o.netns);
 }
 
-/* port_scope()/cause_pid(); a SIGPIPE has no socket: sigpipe_armed decides */
+/* the kernel's filter_scope()/cause_pid() (bpf/learn.h); a SIGPIPE has no socket:
+ * sigpipe_armed decides */
 static bool port_scope(struct replay_filter *f, struct rt_event *e, bool *matched)
 {
 	const struct rf_sock *s;

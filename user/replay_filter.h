@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* replay_filter.h - -p, -P, -c and --netns applied in user space to a recording, with the
- * kernel's semantics (bpf/rsttrace.bpf.c: owner_resolve, sk_wanted, port_scope, cause_pid,
- * owner_learn, on_signal):
+ * kernel's semantics (bpf/learn.h: owner_resolve, filter_scope, cause_pid, owner_learn;
+ * bpf/filters.h: sk_wanted; bpf/rsttrace.bpf.c: on_signal):
  * - -p/-c: an event passes when its owner, or the task whose syscall ran it (the trigger),
  *   is wanted; a SIGPIPE when its process is wanted;
  * - -P, --netns: an event passes when its local or remote port is listed and it is in that
@@ -10,7 +11,7 @@
  *   never printed on its own; a SIGPIPE passes when a write or pending error that passed
  *   armed it, and inherits its flag.
  * Every table is bounded (direct-mapped: a newer entry replaces an older one, as the
- * kernel's LRU maps forget). A recording holds only what its own filters let through: a
+ * kernel's bounded tables forget). A recording holds only what its own filters let through: a
  * replay filter narrows it, it cannot bring back what was not recorded. */
 #ifndef REPLAY_FILTER_H
 #define REPLAY_FILTER_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* summary.c - one bounded hash table of rows per interval, sorted when printed. */
 #include <stdlib.h>
 #include <stdio.h>

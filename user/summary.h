@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* summary.h - --summary: incidents counted by (process, peer, verdict) and printed as one
  * table per interval, most frequent first, for a host where single timelines scroll by too
  * fast. Fed by the emitter's sink (every timeline and every flood count); driven by the

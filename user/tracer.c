@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* tracer.c - open, configure, choose, load, attach; the only file that sees the skeleton. */
 #include <errno.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@ static void set_filters(struct rsttrace_bpf *skel, const struct rt_options *o)
 	ro->filter_cgroup_level = o->cgroup_level;
 }
 
-/* Quiet mode (bpf/rsttrace.bpf.c, report()): the kernel keeps a healthy connection's records
+/* Quiet mode (bpf/quiet.h, report_in()): the kernel keeps a healthy connection's records
  * to itself. Only where nothing but incidents is printed: not with --events, not when
  * recording (a recording keeps every record, for any later output), and not under filters,
  * whose cause following needs every record of the followed processes. */
@@ -55,7 +56,7 @@ static bool quiet_mode(const struct rt_options *o)
 	       !o->netns && !o->cgroup_id;
 }
 
-/* The reset reason is an argument only since 6.10 (notes/vmtest.md: 6.1 has none). */
+/* The reset reason is an argument only since 6.10 (docs/kernel.md §7: 6.1 has none). */
 static void set_kernel_shape(struct rsttrace_bpf *skel, const struct btf *btf)
 {
 	skel->rodata->send_reset_has_reason = kernel_hook_nargs(btf, "tcp_send_reset", true) >= 3;

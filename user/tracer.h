@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* tracer.h - the BPF side's lifecycle: open, configure the kernel filters, choose the probes,
  * load, attach, drain the ring buffer, count what was lost. */
 #ifndef TRACER_H

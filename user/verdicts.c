@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0
 /* verdicts.c - one rule per verdict code, tried in order; each rule both recognises its
- * pattern and writes its sentence. Rules read the facts of notes/kernel-events.md: the write
+ * pattern and writes its sentence. Rules read the facts of docs/kernel.md (§1, §5): the write
  * that provokes a reset succeeds, the error surfaces on the next call or never. */
 #include <errno.h>
 #include <stdarg.h>

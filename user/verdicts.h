@@ -1,5 +1,7 @@
-/* verdicts.h - rules over one connection's timeline that name what happened (DESIGN.md's
- * verdict codes) and say it in one line a person understands without knowing TCP. */
+/* SPDX-License-Identifier: GPL-2.0 */
+/* verdicts.h - rules over one connection's timeline that name what happened (the verdict
+ * codes of docs/design.md and schema/rsttrace.schema.json) and say it in one line a person
+ * understands without knowing TCP. */
 #ifndef VERDICTS_H
 #define VERDICTS_H
 

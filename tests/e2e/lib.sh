@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # tests/e2e/lib.sh - shared by the end-to-end tests: start rsttrace and wait for its ready
 # line (no sleeps), stop it by pid, run a scenario, check JSON with jq, report PASS/FAIL.
 # Each test runs in its own temporary directory, kept when something failed.

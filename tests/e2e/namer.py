@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 # tests/e2e/namer.py COMM PORT [CGROUP_DIR] - a client with a chosen process name (any bytes:
 # quotes, newlines, invalid UTF-8 given as \xNN escapes) that, optionally moved into a cgroup
 # v2 directory first, connects to a closed PORT on 127.0.0.1 (a refused connect), prints

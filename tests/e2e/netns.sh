@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/e2e/netns.sh - a network namespace joined to this host by a veth pair, for tests.
 #
 #   netns.sh up NAME            create netns NAME and the veth pair

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 # tests/e2e/slowclients.py PORT N SECONDS - N hostile HTTP clients of 127.0.0.1:PORT at once:
 # a third trickle a request's header one byte every 0.2 s (slowloris), a third send a whole
 # request and never read the answer (a tiny receive buffer), a third connect and say nothing.

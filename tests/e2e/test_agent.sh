@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The agent (docs/agent.md): owners' container and unit identity from cgroups the test makes
 # (docker-, cri-containerd-, crio-, libpod- scopes and a .service under a slice of its own),
 # on every event and timeline end, in text, in metrics and summaries grouped by them, and the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end: the command line contract (DESIGN.md): usage errors, runtime errors, the ready
-# line, stopping, closed stdout, --list-probes.
+# SPDX-License-Identifier: GPL-2.0
+# End-to-end: the command line contract (rsttrace.8, README "Usage"): usage errors, runtime
+# errors, the ready line, stopping, closed stdout, --list-probes.
 . "$(dirname "$0")/lib.sh"
 
 # usage errors: exit 2, a message naming the bad value on stderr, nothing on stdout

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: softirq is told from process context when an interrupt lands on a process
 # running in user mode. The timer softirq at that interrupt's exit then runs on that process's
 # own stack (x86 runs irq exit on the interrupted stack when it came from user mode), where a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: the kernel filters (-P, -p, -c) keep what matches and drop the rest.
 . "$(dirname "$0")/lib.sh"
 

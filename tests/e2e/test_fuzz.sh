@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The libFuzzer harness on the replay path (tests/fuzz/fuzz_replay.c, built by make): every
 # input that once crashed it (tests/fuzz/regress/) and every seed replays clean, then a short
 # fuzz run (FUZZ_SHORT seconds, default 20) finds nothing. `make fuzz` is the long run.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Golden tests: the checked-in recording of five real scenarios (tests/golden/record.sh made it
 # and its expected outputs) replayed in every output mode must give exactly those outputs.
 # No root, no kernel: what changes here is a change of the decode -> join -> verdict -> print

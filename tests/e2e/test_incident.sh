@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end: the incident rsttrace exists to explain (DESIGN.md "The problem it solves";
-# notes/kernel-events.md §1 g), for real: curl (3 s timeout) -> nginx 1.22 -> a Go net/http
+# SPDX-License-Identifier: GPL-2.0
+# End-to-end: the incident rsttrace exists to explain (docs/design.md "The problem";
+# docs/kernel.md §1g), for real: curl (3 s timeout) -> nginx 1.22 -> a Go net/http
 # gateway that sleeps 3.4 s and then writes 157 KiB (tests/e2e/incident/run.sh).
 #
 #   off  proxy_ignore_client_abort off (the default: the incident). curl gives up at 3 s,
@@ -15,7 +16,7 @@
 # upstream connection's events and owners), with no filter (the whole chain, curl's
 # connection included; its JSON is kept in .output/incident-MODE.json), and in the default
 # output, `-j -P GATEWAY_PORT`, what a user would type: the timeline, its verdict and cause.
-# Only what the notes and repeated runs show to be deterministic is asserted; what varies
+# Only what docs/kernel.md §1g and repeated runs show to be deterministic is asserted; what varies
 # (whether the gateway's write(2) returned an error, how the gateway's end got its reset)
 # is printed as INFO lines.
 . "$(dirname "$0")/lib.sh"

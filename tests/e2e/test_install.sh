@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Packaging: `make STATIC=1` gives a binary with no shared-library dependency that really
 # traces; `make install DESTDIR=... PREFIX=...` installs exactly the binary, the man page and the
 # bash completion, and `make uninstall` removes them; the man page renders without a warning

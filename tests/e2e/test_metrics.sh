@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # --metrics (docs/agent.md): Debian's real Prometheus scrapes rsttrace every second while
 # real incidents happen (refused connects, aborts with unread data, a refused connect by a
 # process whose name needs escaping); its HTTP API must then show exactly those counts by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The --metrics endpoint under 200 concurrent hostile clients (slow headers, answers never
 # read, silent connections: tests/e2e/slowclients.py) while 200 refused connects happen: no
 # record lost, every incident printed and counted, and a scrape during the siege still

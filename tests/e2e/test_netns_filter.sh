@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: --netns and --cgroup, applied in the kernel. The same scenarios, on the same
 # port, run in two network namespaces this test creates and on the host: --netns (by path,
 # then by inode) keeps one namespace's resets and never shows the other's or the host's.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: output faults. A reader that goes away (`| head -1`, `| sleep`) ends rsttrace
 # quietly with exit 0 (SIGPIPE ignored, EPIPE or a hung-up pipe noticed); a stdout closed at
 # exec or full (/dev/full) is exit 1 with a clear message; a slow reader during an RST storm

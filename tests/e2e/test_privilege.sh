@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: privileges and runtime failures. Without the capabilities it needs, without the
 # kernel's BTF, or with a forced probe family the kernel lacks, rsttrace exits 1 saying what is
 # missing; with them, once its ready line is out it holds no

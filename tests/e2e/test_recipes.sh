@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The README's jq recipes, run exactly as written (each block after a "<!-- recipe NAME -->"
 # line) on the golden recording of five real scenarios, with rsttrace from this tree first
 # on PATH. Each recipe's output is checked against what the golden expected output

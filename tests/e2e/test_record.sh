@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # Record and replay (docs/recording.md): a live run with -w on real scenarios, then -r prints
 # the same timelines (byte for byte: same ticks, same owner answers, same clock); replay with a
 # user-space filter, in --events and text modes, without root; a recording cut mid-record or

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: each reset scenario produced for real on loopback by two processes with distinct
 # names (tests/scen/scen.c), traced by `rsttrace --events -j -P PORT`; the JSON must name the
-# right owner for every event. Ground truth: notes/kernel-events.md §1 a-d.
+# right owner for every event. Ground truth: docs/kernel.md §1a-§1d.
 . "$(dirname "$0")/lib.sh"
 
 # run_scenario TAG SCEN [-6]: trace one scenario; sets CLI, SRV, and RT_OUT for the checks
@@ -14,7 +15,7 @@ run_scenario() {
 	fi
 	"$SCEN" "$scen" $v6 "$port" >"$WORK/${tag//\//_}.scen" 2>&1
 	rc=$?
-	check "$tag: scenario behaved as the kernel notes say" test "$rc" = 0
+	check "$tag: scenario behaved as docs/kernel.md says" test "$rc" = 0
 	rt_stop
 	check "$tag: rsttrace exits 0 on SIGINT" test "$?" = 0
 	CLI=$(scen_pid "$WORK/${tag//\//_}.scen" cli)

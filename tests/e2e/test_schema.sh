@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # The JSON schema (schema/rsttrace.schema.json) and its validator (tests/validate-json.py):
 # real records from a real run pass; each kind of mistake a writer could make fails, naming
 # the line; the README's JSON examples follow the schema. lib.sh validates every JSON output

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: --summary with real resets. Every incident lands in exactly one interval's table,
 # rows by (process name, peer, verdict), counts add up, tables come every interval.
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end: every verdict code produced for real on this kernel and named by rsttrace's
-# default output (one timeline per incident, -j). The incident of DESIGN.md
+# default output (one timeline per incident, -j). The incident of docs/design.md
 # (client_abort_propagated) has its own test with real nginx and a Go gateway.
 . "$(dirname "$0")/lib.sh"
 NETNS_SH=$(dirname "$0")/netns.sh
@@ -32,7 +33,7 @@ timelines() {
 	fi
 	"$SCEN" "$scen" "$@" "$port" >"$WORK/$tag.scen" 2>&1
 	rc=$?
-	check "$tag: the scenario behaved as the kernel notes say" test "$rc" = 0
+	check "$tag: the scenario behaved as docs/kernel.md says" test "$rc" = 0
 	rt_stop
 	check "$tag: rsttrace exits 0" test "$?" = 0
 	rt_stop_beside

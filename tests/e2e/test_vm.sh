@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # End-to-end on other kernels: the kernel matrix (tests/vm). Boots Debian's 6.1 kernel under
 # QEMU (TCG) with an initramfs holding the static rsttrace, the static scenario generator and
 # busybox, runs every loopback scenario under `rsttrace --events -j` and `rsttrace -j` per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* fuzz_replay.c - libFuzzer on the replay path: bytes -> recording reader -> pipeline (replay
  * filter, decode, joiner, verdicts) -> emitter, the same functions `rsttrace -r` runs. Every
  * input goes through three output modes, so one corpus covers them all:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/golden/record.sh - regenerate the golden recording (needs root): five scenarios of
 # tests/scen/scen.c traced live with `rsttrace -j -w`, then the expected outputs replayed from
 # it. The live JSON must equal the replayed one, or nothing is written. tests/e2e/test_golden.sh

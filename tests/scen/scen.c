@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* scen.c - TCP reset scenarios, for the rsttrace end-to-end tests.
  *
  * usage: scen SCENARIO [-6] [-a ADDR] [-n NETNS] PORT
@@ -7,9 +8,10 @@
  * rt_srv_<tag> (its child), so the tracer has a known owner and trigger for every event. With
  * -n the server first enters the network namespace NETNS (a path such as /run/netns/NAME, see
  * tests/e2e/netns.sh) and listens on ADDR there. The facts behind each scenario are in
- * notes/kernel-events.md, sections (a) to (d) and (f). Every process prints one line per
- * socket operation on its connection (listener closes are not printed: they reset nothing,
- * except in overflow, where the queued connections are accepted and closed first):
+ * docs/kernel.md, §1a to §1d and §1f (keepalive, timeout, remote: §1h to §1j). Every
+ * process prints one line per socket operation on its connection (listener closes are not
+ * printed: they reset nothing, except in overflow, where the queued connections are accepted
+ * and closed first):
  *
  *   scen=<name> role=<cli|srv> pid=<tgid> op=<connect|send|recv|close|accept|...> ret=<n> errno=<E..|0>
  *
@@ -57,7 +59,7 @@
 #define REAP_STEP_MS	 10
 
 #define UNREAD_BYTES	 1000
-#define WAPC_REQUEST	 "GET / HTTP/1.0\r\n\r\n"	/* 18 bytes, as in the notes */
+#define WAPC_REQUEST	 "GET / HTTP/1.0\r\n\r\n"	/* 18 bytes, as in docs/kernel.md §1d's recording */
 #define WAPC_REQ_LEN	 (sizeof(WAPC_REQUEST) - 1)
 #define WAPC_CHUNK	 16384
 #define WAPC_CHUNKS	 13
@@ -509,8 +511,8 @@ static int64_t segs_out(int fd)
 }
 
 /*
- * Notes (d): the client's close() left an orphan in FIN_WAIT1. Only when our ACK of its FIN
- * reaches it does it become a TIME_WAIT sock, the one that answers our data with RST
+ * docs/kernel.md §1d: the client's close() left an orphan in FIN_WAIT1. Only when our ACK
+ * of its FIN reaches it does it become a TIME_WAIT sock, the one that answers our data with RST
  * TCP_TIMEWAIT_SOCKET; writing before that gives variant d2 (TCP_ABORT_ON_DATA) instead.
  * tcp_fin() put us in pingpong mode, so that ACK is delayed (~40 ms, TCP_DELACK_MIN).
  * The client process cannot observe any of this. Our socket can see the ACK leave
@@ -734,7 +736,8 @@ static int ovf_prepare(int lfd)
 }
 
 /*
- * Notes (f): with DEFER_ACCEPT the handshake's bare ACK leaves the connection a request sock;
+ * docs/kernel.md §1f: with DEFER_ACCEPT the handshake's bare ACK leaves the connection a
+ * request sock;
  * the first data byte makes the kernel create the child, and when the accept queue (backlog
  * 1) is full it answers that byte with RST, reason INVALID_SYN, sk = the listener. The RST is
  * processed inside the client's own send() on loopback (proc:sendto/backlog), so the send

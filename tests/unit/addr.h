@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* addr.h - test addresses as the BPF side stores them: IPv4 as IPv4-mapped, IPv6 as is. */
 #ifndef TEST_ADDR_H
 #define TEST_ADDR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 */
 /* check.h - the smallest test harness that does the job: every CHECK prints one line and
  * counts; tests/run.sh adds up the "PASS"/"FAIL" lines of every test program. */
 #ifndef CHECK_H

@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_events.c - golden tests of decoding and output: canned struct rt_event records (the
- * sequences of notes/kernel-events.md §1) in, the exact JSON line and text line out, no kernel.
- * The expected lines are written from the JSON contract (DESIGN.md), not copied from output.
+ * sequences of docs/kernel.md §1) in, the exact JSON line and text line out, no kernel.
+ * The expected lines are written from the JSON contract (schema/rsttrace.schema.json), not
+ * copied from output.
  * Expected JSON is written with ' for " to stay readable; sq() swaps them back. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -20,7 +22,7 @@
 static const struct clock_map clk = { .mono_to_real_ns = 1795829351000000000LL - 5000000000000LL };
 static struct reason_names reasons;
 
-/* T0 + us microseconds: the notes' tables are in ms with 3 decimals */
+/* T0 + us microseconds: the recorded sequences' times are in ms with 3 decimals */
 #define AT(us) (T0 + (us) * 1000ULL)
 
 #define EVENT_KEYS "type,kind,time,ts_ns,pid,comm,family,saddr,sport,daddr,dport,state,reason," \

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_joiner.c - the joiner (conns.c, causes.c, verdicts.c, emit.c's timelines) driven with
  * canned events, no kernel: events in, timelines out.
  *
@@ -5,14 +6,15 @@
  * `rsttrace --events -j -P PORT` around tests/scen (refused, unread, linger, wapc, keepalive,
  * overflow, timeout, remote; -6 for IPv6; overflow/timeout/remote with the server in a network
  * namespace behind tests/e2e/netns.sh) and around tests/e2e/incident/run.sh off|on (curl ->
- * nginx -> rt_gateway, notes/kernel-events.md §1g). Pids, ports, cookies, states, reasons and
+ * nginx -> rt_gateway, docs/kernel.md §1g). Pids, ports, cookies, states, reasons and
  * the relative times (ms, 3 decimals) are the recorded ones, in the order the tracer delivered
  * them (out of time order where the kernel delivered them so); the netns inode numbers and
  * the Go gateway's thread ids are made up (the JSON does not show them). A test that departs
  * from a recording, or makes a sequence up, says so in its comment; the bounds test builds
  * its million connections itself.
  *
- * Expectations come from DESIGN.md (verdict table, JSON contract) and notes/kernel-events.md,
+ * Expectations come from docs/design.md (verdicts), schema/rsttrace.schema.json (the JSON
+ * contract) and docs/kernel.md,
  * not from the program's output. Every timeline is parsed by python3 (strict JSON, every key of
  * the contract) and reduced to a few fields that the checks compare.
  */
@@ -68,7 +70,7 @@ struct sock {
 	__u32 netns;       /* 0: NS_HOST */
 };
 
-/* tuple parts the kernel had not chosen yet or zeroed (notes §3), and record flags */
+/* tuple parts the kernel had not chosen yet or zeroed (docs/kernel.md §3c), and record flags */
 enum {
 	NOPORT = 1 << 0,   /* connect(): SYN_SENT before the local port is chosen */
 	NOSADDR = 1 << 1,  /* tcp_disconnect(): saddr zeroed */
@@ -164,7 +166,7 @@ static struct event ev(int kind, double t_ms, const struct sock *s, const struct
 #define SIGPIPE_IGN(t_ms, task) ev(RT_SIGPIPE, (t_ms), NULL, (task), NULL, 0, NULL, 1, 0)
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* What DESIGN.md and the notes ask for but the code does not do yet (reported, not fixed
+/* What docs/design.md and docs/kernel.md ask for but the code does not do yet (reported, not fixed
  * here): a "KNOWN-BUG" line, which tests/run.sh counts neither as PASS nor as FAIL, until it
  * holds; then it is a PASS, and the KNOWN_BUG should become a CHECK. */
 static int known_bugs;
@@ -178,7 +180,7 @@ static int known_bugs;
 		}                                                                          \
 	} while (0)
 
-/* short names, so that a sequence reads like the notes' tables */
+/* short names, so that a sequence reads like a recorded event table */
 #define CONNECT RT_CONNECT
 #define ACCEPT RT_ACCEPT
 #define PEER_FIN RT_PEER_FIN
@@ -274,7 +276,8 @@ static char *rig_close(struct rig *r)
 /* reading timelines back: python3 parses each JSON line and reduces it                  */
 
 /* Per line: "key<TAB>value" lines, then "end". shape: "ok" or what is wrong with the line
- * against DESIGN.md's contract; extra: keys beyond the contract's; a/b: "addr:port/pid/comm"
+ * against the JSON contract (schema/rsttrace.schema.json); extra: keys beyond the
+ * contract's; a/b: "addr:port/pid/comm"
  * with "-" for null; events: "side:kind ..."; order: "ok" when t_ms starts at 0, never
  * decreases and matches ts_ns; cause: "-" or "<a> <b> <kind> <pid>/<comm>". */
 static const char py_reduce[] =
@@ -786,7 +789,7 @@ static void test_linger(void)
 		ev(CLOSE,       0.408, &c, &cli, NULL, CLOSED, NULL, 0, LINGER0),
 		ev(RST_RECV,    0.426, &s, &srv, &cli, ESTABLISHED, NULL, 0, 0),
 		ev(ERR_PENDING, 0.439, &s, &srv, &cli, CLOSED, NULL, ECONNRESET, 0),
-		/* reason TCP_STATE (tcp_disconnect), not TCP_ABORT_ON_LINGER: notes §1c */
+		/* reason TCP_STATE (tcp_disconnect), not TCP_ABORT_ON_LINGER: docs/kernel.md §1c */
 		ev(RST_SENT,    0.449, &c, &cli, NULL, CLOSED, "TCP_STATE", 0, LINGER0),
 		ev(ERR_PENDING, 0.453, &c, &cli, NULL, CLOSED, NULL, ECONNRESET, NOSADDR | NODPORT),
 		ev(DESTROY,     0.456, &c, &cli, NULL, CLOSED, NULL, 0, NOSADDR | NODPORT),
@@ -845,7 +848,8 @@ static void test_write_after_peer_close(void)
 
 /* The same across two namespaces (scen wapc -a 10.200.0.2 -n NS, server in NS_B): reversed
  * non-loopback tuples in different namespaces are the two ends of one connection. Here the
- * first reset killed the timewait sock and a second one came from no socket (notes §1 d1). */
+ * first reset killed the timewait sock and a second one came from no socket (docs/kernel.md §1d,
+ * variants). */
 static void test_wapc_two_namespaces(void)
 {
 	const struct task cli = { 19094, 0, "rt_cli_wapc" }, srv = { 19095, 0, "rt_srv_wapc" };
@@ -943,8 +947,8 @@ static void test_keepalive_race_read(void)
 
 /* A busy server (one process, one thread) closes an idle keep-alive connection X 30 ms after
  * another client Y left (Y's FIN: a loss of the same process). X's client then sends its next
- * request: keepalive_race (DESIGN.md). X's close was not caused by Y: the server accepted both,
- * it proxies neither. (Made up, from the keepalive and wapc recordings.) */
+ * request: keepalive_race (docs/design.md, verdicts). X's close was not caused by Y: the
+ * server accepted both, it proxies neither. (Made up, from the keepalive and wapc recordings.) */
 static void test_busy_server(void)
 {
 	const struct task cli = { 12808, 0, "rt_cli_ka" }, srv = { 12809, 0, "rt_srv_ka" };
@@ -1569,7 +1573,7 @@ static void test_flush(void)
 
 /* the same client port again, after the first connection was printed and forgotten; and
  * while the first one still lingers (a refused connection has no TIME_WAIT: the kernel may
- * reuse the port at once, notes §4: bound in time from SYN_SENT to DESTROY) */
+ * reuse the port at once, docs/kernel.md §4: bound in time from SYN_SENT to DESTROY) */
 static void test_port_reuse(void)
 {
 	struct event e[16];
@@ -1813,8 +1817,9 @@ static void test_corpus(void)
 	n = reduce(corpus.buf);
 	printf("(%d JSON timelines parsed by python3)\n", n);
 	CHECK("all JSON timelines: python3 parsed every line", n == corpus.lines && n > 0);
-	/* beyond DESIGN.md's timeline keys: events_dropped only (an extension in README.md) */
-	CHECK_STR("timeline keys beyond DESIGN.md's: events_dropped only", tls[0].extra,
+	/* beyond the original timeline keys (conn, events, caused_by, verdict): events_dropped
+	 * only (an extension in schema/rsttrace.schema.json) */
+	CHECK_STR("timeline keys beyond the original contract's: events_dropped only", tls[0].extra,
 		  "events_dropped");
 }
 

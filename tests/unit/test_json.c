@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_json.c - the JSON writer, byte for byte: structure, escaping, UTF-8 validation, numbers,
  * errors; and every line it produced here must parse with Python's strict UTF-8 + json. */
 #define _GNU_SOURCE

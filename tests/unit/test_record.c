@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /* test_record.c - the recording format: writer -> reader round trip, and every way a file can
  * be truncated or corrupt (the message names the offset); replay_stream() on canned records:
  * what came before a bad record is still printed, exit 1; a file without its end record (a

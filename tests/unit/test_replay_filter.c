@@ -1,5 +1,7 @@
-/* test_replay_filter.c - -p/-P/-c on a replay, against the kernel's rules (bpf/rsttrace.bpf.c:
- * port_scope, cause_pid, owner_learn, owner_resolve, on_signal), record by record. */
+// SPDX-License-Identifier: GPL-2.0
+/* test_replay_filter.c - -p/-P/-c on a replay, against the kernel's rules (bpf/learn.h:
+ * filter_scope, cause_pid, owner_learn, owner_resolve; bpf/rsttrace.bpf.c: on_signal),
+ * record by record. */
 #include <string.h>
 #include "check.h"
 #include "../../bpf/nf_reset.h"

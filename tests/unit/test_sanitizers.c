@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * test_sanitizers.c - the unit tests' leak checking is really on: a block made unreachable on
  * purpose must be reported by LeakSanitizer (part of ASan, which the Makefile builds every unit

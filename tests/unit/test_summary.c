@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * test_summary.c - --summary without a kernel: incidents handed to the emitter's sink (as the
  * joiner does for every timeline and flood) come out as one table per interval of tick time,

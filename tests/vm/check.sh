@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/vm/check.sh LOG EXPECT TAG - check the output of tests/vm/scenarios.sh (a VM's serial
 # log, or the host run) against a per-kernel expectation file (tests/vm/expect/*.txt, format
 # described there) with jq. Prints PASS/FAIL lines (tests/run.sh convention) named TAG: ...;
@@ -88,8 +89,8 @@ check_family() {
 	jq_check "$fam timelines: nothing lost" "$W/$fam.timelines" '.[-1].type == "stats" and .[-1].lost == 0'
 	for s in $(sed -n "s/^VMTEST: scen $fam \([a-z0-9]*\) .*/\1/p" "$W/markers"); do
 		rc=$(sed -n "s/^VMTEST: scen $fam $s [0-9]* rc=//p" "$W/markers")
-		if [ "$rc" = 0 ]; then pass "$fam $s: the scenario behaved as the kernel notes say"; else
-			fail "$fam $s: the scenario behaved as the kernel notes say" "rc=$rc"
+		if [ "$rc" = 0 ]; then pass "$fam $s: the scenario behaved as docs/kernel.md says"; else
+			fail "$fam $s: the scenario behaved as docs/kernel.md says" "rc=$rc"
 			grep "^VMSCEN $fam $s " "$W/markers" | sed 's/^/    /'
 		fi
 		scenario "$fam" "$s"

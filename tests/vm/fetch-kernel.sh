@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # tests/vm/fetch-kernel.sh DIR [ARCH] - the Debian kernel the VM matrix boots, cached in DIR.
 # ARCH x86 (default) or arm64. Downloads the package linux-image-amd64 (linux-image-arm64)
 # depends on (bookworm: linux-image-6.1.0-NN-amd64, -arm64) with `apt-get download` only when

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # tests/vm/mkinitramfs.sh OUT.cpio.gz RSTTRACE SCEN FAMILY... - the VM's initramfs: static
 # busybox with its applet links, tests/vm/init as /init, scenarios.sh, the static rsttrace
 # and scen (stripped), and /families (the probe families the guest runs).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # tests/vm/run-vm.sh VMLINUZ INITRD LOG - boot the kernel with the matrix's initramfs under
 # QEMU, serial console to LOG (\r removed), bounded by VM_TIMEOUT seconds (default 180).
 # VM_ARCH x86 (default: qemu-system-x86_64) or arm64 (qemu-system-aarch64 -M virt -cpu max).

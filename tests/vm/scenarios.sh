@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # tests/vm/scenarios.sh RSTTRACE SCEN WORKDIR PORT_BASE FAMILY... - the kernel matrix's run:
 # the scenarios of tests/scen/scen.c under two rsttrace instances at once per probe family
 # (`--events -j` and timelines `-j`, both `-v`, both filtered on the scenarios' ports), on

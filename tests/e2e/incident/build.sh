@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/e2e/incident/build.sh [SCRATCH]: build the incident's gateway (gateway.go, stdlib
 # only, no network) once per source checksum and print the binary's path:
 #   .output/incident-gateway/<sha256 of gateway.go and the go version>/rt_gateway

@@ -1,5 +1,6 @@
-// gateway.go - the upstream "API gateway" of the incident rsttrace explains (DESIGN.md;
-// notes/kernel-events.md §1 g). Standard library only.
+// SPDX-License-Identifier: GPL-2.0
+// gateway.go - the upstream "API gateway" of the incident rsttrace explains (docs/design.md;
+// docs/kernel.md §1g). Standard library only.
 //
 // Each request: read the whole body, sleep -delay (3.4 s), then answer -size bytes
 // (160768, 157 KiB) with a Content-Length, in one w.Write (or -chunk sized Writes), and log

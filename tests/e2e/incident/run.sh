@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/e2e/incident/run.sh MODE OUTDIR [RSTTRACE_ARGS...]
 #
-# One run of the incident rsttrace exists to explain (DESIGN.md, notes/kernel-events.md §1 g):
+# One run of the incident rsttrace exists to explain (docs/design.md, docs/kernel.md §1g):
 # curl (3 s timeout) -> nginx (proxy_ignore_client_abort MODE: off = the incident, on = the
 # fix) -> rt_gateway (sleeps 3.4 s, then writes 157 KiB). Loopback only, free ports.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/e2e/incident/show.sh OUTDIR: the events rsttrace recorded in one run.sh run
 # (rsttrace.out, `--events -j`), one per line, in kernel-time order, with the milliseconds
 # since nginx connected to the gateway, the connection (client = curl<->nginx, upstream =
