@@ -123,7 +123,8 @@ $(BIN): $(OUTPUT)/main.o $(LINK_OBJS) $(if $(STATIC),$(OUTPUT)/link-mode)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIBS) -o $@
 
 # unit tests: the core built with sanitizers, no kernel, no root
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_SRCS) | $(OUTPUT)/tests
+# (every header too: a test links the sources, so any header may change what it checks)
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(CORE_SRCS) $(wildcard user/*.h bpf/*.h tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(USER_CFLAGS) $< $(CORE_SRCS) $(LIBS) -o $@
 
@@ -205,7 +206,7 @@ FUZZER := $(OUTPUT)/fuzz_replay
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 .PHONY: fuzz
-$(FUZZER): tests/fuzz/fuzz_replay.c $(CORE_SRCS) | $(OUTPUT)
+$(FUZZER): tests/fuzz/fuzz_replay.c $(CORE_SRCS) $(wildcard user/*.h bpf/*.h) | $(OUTPUT)
 	$(call msg,FUZZER,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter-out -MMD -MP,$(USER_CFLAGS)) $< $(CORE_SRCS) $(LIBS) -o $@
 

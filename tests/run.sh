@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # tests/run.sh SUITE TEST... - run test programs and scripts, keep each one's log, count.
 # A test prints "PASS name" / "FAIL name ..." lines; a test that exits non-zero without a
-# FAIL line counts as one failure. Last line: "N passed, M failed".
+# FAIL line counts as one failure, one that ran no check at all (and exited 0) as skipped,
+# never as passed. Last line: "N passed, M failed, K skipped".
 set -u
 suite=$1
 shift
@@ -10,6 +11,7 @@ logdir=${RT_TEST_LOGS:-.output/test-logs}
 mkdir -p "$logdir"
 passed=0
 failed=0
+skipped=0
 for t in "$@"; do
 	name=$(basename "$t")
 	log="$logdir/$name.log"
@@ -25,10 +27,16 @@ for t in "$@"; do
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		skipped=$((skipped + 1))
+		printf '%-28s  SKIPPED (no check ran: %s)  (log: %s)\n' "$name" \
+			"$(grep -m1 -i 'skip' "$log" || echo 'no reason given')" "$log"
+		continue
+	fi
 	printf '%-28s %4d passed %3d failed  %6ss  (log: %s)\n' "$name" "$p" "$f" "$secs" "$log"
 	if [ "$f" -ne 0 ]; then
 		grep -A12 '^FAIL ' "$log" | head -60 | sed 's/^/    /'
 	fi
 done
-echo "$suite: $passed passed, $failed failed"
+echo "$suite: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The README's jq recipes, run exactly as written (each block after a "<!-- recipe NAME -->"
+# The jq recipes of docs/recipes.md, run exactly as written (each block after a "<!-- recipe NAME -->"
 # line) on the golden recording of five real scenarios, with rsttrace from this tree first
 # on PATH. Each recipe's output is checked against what the golden expected output
 # (tests/golden/scenarios.json, the live run's -j output) says it must contain.
 . "$(dirname "$0")/lib.sh"
 
-README=$ROOT/README.md
+README=$ROOT/docs/recipes.md
 GOLDEN=$ROOT/tests/golden/scenarios.json
 cp "$ROOT/tests/golden/scenarios.rec" "$WORK/capture.rec"
 
@@ -23,7 +23,7 @@ run_recipe() {
 	local cmd
 	cmd=$(recipe "$1")
 	if [ -z "$cmd" ]; then
-		fail "recipe $1" "no <!-- recipe $1 --> block in the README"
+		fail "recipe $1" "no <!-- recipe $1 --> block in docs/recipes.md"
 		return 1
 	fi
 	echo "recipe $1: $cmd"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The JSON schema (schema/rsttrace.schema.json) and its validator (tests/validate-json.py):
 # real records from a real run pass; each kind of mistake a writer could make fails, naming
-# the line; the README's JSON examples follow the schema. lib.sh validates every JSON output
+# the line; the JSON examples of the README and docs/ follow the schema. lib.sh validates every JSON output
 # of the other tests with the same validator, so this is what makes that check trustworthy.
 . "$(dirname "$0")/lib.sh"
 VALIDATE=$ROOT/tests/validate-json.py
@@ -112,13 +112,14 @@ check "validator fails on a missing file" bash -c "! '$VALIDATE' '$WORK/nonexist
 echo '{"type": "object", "required": 5}' >"$WORK/broken.schema.json"
 check "validator refuses a broken schema" bash -c "! '$VALIDATE' --schema '$WORK/broken.schema.json' '$WORK/stats.jsonl' >/dev/null 2>&1"
 
-# the README's examples are the contract people copy: they must follow the schema
-awk '/^```json$/ { on = 1; next } /^```$/ { on = 0 } on' "$ROOT/README.md" >"$WORK/readme.jsonl"
-check "README has JSON examples" test -s "$WORK/readme.jsonl"
+# the documented examples (README and docs/) are the contract people copy: they must follow
+# the schema
+awk '/^```json$/ { on = 1; next } /^```$/ { on = 0 } on' "$ROOT/README.md" "$ROOT"/docs/*.md >"$WORK/readme.jsonl"
+check "the docs have JSON examples" test -s "$WORK/readme.jsonl"
 if out=$("$VALIDATE" "$WORK/readme.jsonl" 2>&1); then
-	pass "README's JSON examples follow the schema"
+	pass "the docs' JSON examples follow the schema"
 else
-	fail "README's JSON examples follow the schema" "$out"
+	fail "the docs' JSON examples follow the schema" "$out"
 fi
 
 # the schema's enums are the names the code prints: a kind, state, verdict or probe mechanism
