@@ -83,8 +83,15 @@ static __always_inline int read_ip(const unsigned char *nh, int pf, struct rt_ev
 	return sizeof(ip6);
 }
 
+/* The program's context (6.4+). Declared here, relocated by CO-RE against the running
+ * kernel's struct bpf_nf_ctx: a vmlinux.h from an older kernel (arm64's is 6.1's) lacks it. */
+struct bpf_nf_ctx___rt {
+	const struct nf_hook_state *state;
+	struct sk_buff *skb;
+} __attribute__((preserve_access_index));
+
 SEC("netfilter")
-int nf_reset_out(struct bpf_nf_ctx *ctx)
+int nf_reset_out(struct bpf_nf_ctx___rt *ctx)
 {
 	const struct sk_buff *skb = ctx->skb;
 	const unsigned char *nh;
