@@ -2,7 +2,10 @@
 /* joiner.h - from events to timelines: place each event in its connection, link causes,
  * decide when a connection is over, and print one timeline per incident with its verdict.
  * A pure function of the events it is given (and of the clock values passed to tick), so
- * unit tests drive it with canned events. */
+ * unit tests drive it with canned events. What it needs to know from the kernel beyond the
+ * events (owner_of, fin_of below) is answered from records that came in the stream before
+ * the event (user/pipeline.c asks the kernel then, live, and a recording holds the same
+ * records): never from live state, so a replay joins as the live run did. */
 #ifndef JOINER_H
 #define JOINER_H
 
@@ -17,8 +20,9 @@ struct joiner_config {
 	__u64 quiet_ns;          /* an unfinished incident is printed after this much quiet */
 	__u64 idle_ns;           /* a connection without incident is forgotten after this */
 	const struct reason_names *reasons;
-	/* the owner the kernel learnt for a socket with this tuple (the peer of a followed
-	 * connection, which the filters did not follow); NULL or false: unknown */
+	/* the owner the kernel had learnt for a socket with this tuple (the peer of a followed
+	 * connection, which the filters did not follow), as answered in the stream before the
+	 * event; NULL or false: unknown */
 	bool (*owner_of)(void *ctx, const struct rt_tuple *t, struct rt_task *out);
 	void *owner_ctx;
 	/* a peer's FIN the kernel kept for this socket cookie while the filters followed no

@@ -34,22 +34,16 @@ void pipeline_owner_answer(struct pipeline *p, const struct rec_owner *a)
 	p->answers[tuple_hash(&a->tuple)] = *a;
 }
 
-/* joiner_config.owner_of: what the kernel answered before this event (recorded, or just
- * asked), else the kernel itself when there is one */
+/* joiner_config.owner_of: what the kernel answered before this event, live or recorded: the
+ * joiner never asks live state itself, so a replay joins exactly as the live run did */
 static bool owner_of(void *ctx, const struct rt_tuple *t, struct rt_task *out)
 {
 	struct pipeline *p = ctx;
 	const struct rec_owner *a = &p->answers[tuple_hash(t)];
 
-	if (!memcmp(&a->tuple, t, sizeof(*t))) {
-		if (a->found)
-			*out = a->task;
-		return a->found;
-	}
-	if (!p->cfg.ask_owner || !p->cfg.ask_owner(p->cfg.ask_ctx, t, out))
+	if (memcmp(&a->tuple, t, sizeof(*t)) || !a->found)
 		return false;
-	if (!p->cfg.rec)
-		look_up_identity(p, out); /* recording: ask_and_record did, before the event */
+	*out = a->task;
 	return true;
 }
 
@@ -115,18 +109,17 @@ void pipeline_fin_answer(struct pipeline *p, const struct rec_fin *a)
 	p->fin_answers[cookie_hash(a->cookie)] = *a;
 }
 
-/* joiner_config.fin_of: as owner_of, the answer recorded before the event, else the kernel */
+/* joiner_config.fin_of: as owner_of, only the answer given before the event */
 static bool fin_of(void *ctx, __u64 cookie, __u64 *ts_ns, struct rt_task *trigger)
 {
 	struct pipeline *p = ctx;
 	const struct rec_fin *a = &p->fin_answers[cookie_hash(cookie)];
 
-	if (cookie && a->cookie == cookie) {
-		*ts_ns = a->ts_ns;
-		*trigger = a->trigger;
-		return a->found;
-	}
-	return p->cfg.ask_fin && p->cfg.ask_fin(p->cfg.ask_ctx, cookie, ts_ns, trigger);
+	if (!cookie || a->cookie != cookie || !a->found)
+		return false;
+	*ts_ns = a->ts_ns;
+	*trigger = a->trigger;
+	return true;
 }
 
 int pipeline_init(struct pipeline *p, const struct pipeline_config *cfg)
@@ -182,17 +175,20 @@ static void ask_fin_and_record(struct pipeline *p, const struct rt_event *e)
 		return;
 	a.found = p->cfg.ask_fin(p->cfg.ask_ctx, e->cookie, &a.ts_ns, &a.trigger);
 	pipeline_fin_answer(p, &a);
-	rec_write(p->cfg.rec, REC_FIN, &a, sizeof(a));
+	if (p->cfg.rec)
+		rec_write(p->cfg.rec, REC_FIN, &a, sizeof(a));
 }
 
-/* Recording: the joiner may ask the kernel who owns the peer of a loss (joiner.c,
- * loss_actor). Ask first and record the answer before the event, so that a replay, which
- * has no kernel, finds it. Only loss events with an owner can lead to the question. */
+/* Live: the joiner may need to know who owns the peer of a loss (joiner.c, loss_actor), and
+ * whether the lost socket's peer had closed before. The kernel is asked here, before the
+ * event, and its answers enter the stream as records (written to the recording too): the
+ * joiner reads only those, live or replayed, never the kernel. Only loss events with an
+ * owner can lead to the question; a tuple already answered is not asked again. */
 static void ask_and_record(struct pipeline *p, const struct rt_event *e)
 {
 	struct rec_owner a = { 0 };
 
-	if (!p->cfg.rec || !p->cfg.ask_owner || !rt_kind_is_loss(e->kind) ||
+	if (!p->cfg.ask_owner || !rt_kind_is_loss(e->kind) ||
 	    e->owner_by == RT_OWNER_NONE || e->kind == RT_SIGPIPE)
 		return;
 	memcpy(a.tuple.saddr, e->tuple.daddr, 16);
@@ -200,11 +196,16 @@ static void ask_and_record(struct pipeline *p, const struct rt_event *e)
 	a.tuple.sport = e->tuple.dport;
 	a.tuple.dport = e->tuple.sport;
 	a.tuple.netns = e->tuple.netns;
+	if (!p->cfg.rec && !memcmp(&p->answers[tuple_hash(&a.tuple)].tuple, &a.tuple,
+				   sizeof(a.tuple)) && p->answers[tuple_hash(&a.tuple)].found)
+		goto fin;
 	a.found = p->cfg.ask_owner(p->cfg.ask_ctx, &a.tuple, &a.task);
 	if (a.found)
 		look_up_identity(p, &a.task);
 	pipeline_owner_answer(p, &a);
-	rec_write(p->cfg.rec, REC_OWNER, &a, sizeof(a));
+	if (p->cfg.rec)
+		rec_write(p->cfg.rec, REC_OWNER, &a, sizeof(a));
+fin:
 	ask_fin_and_record(p, e);
 }
 
