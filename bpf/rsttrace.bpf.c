@@ -308,16 +308,18 @@ static __always_inline int send_recv_slow(const struct sock *sk, int ret, __u8 k
 	struct rt_event e = { .ret = ret, .reason = RT_REASON_NONE, .kind = kind,
 			      .cookie = cookie, .ctx = RT_CTX_TASK };
 	struct owner *o;
+	bool wanted;
 
 	if (!sk_basics(sk, &e, btf))
 		return 0;
 	current_task(&e.current);
-	if (task_filter_on() && !task_wanted(&e.current))
-		return 0;
+	wanted = !task_filter_on() || task_wanted(&e.current);
 	if (cause)
 		e.flags |= RT_F_CAUSE;
-	o = owner_learn(sk, &e, true, btf);
-	if (!kind)
+	/* every owner is learnt, wanted or not: a wanted process's peer is named (as in a
+	 * replay of an unfiltered recording, test_filter_diff.sh) */
+	o = owner_learn(sk, &e, wanted, btf);
+	if (!kind || !wanted)
 		return 0;
 	e.ts_ns = bpf_ktime_get_ns();
 	sk_addrs(sk, &e, btf);
@@ -357,11 +359,10 @@ static __always_inline int on_send_recv(void *ctx, const struct sock *sk, int re
 	}
 	if (!sk_is_tcp(sk, btf))
 		return 0;
-	if (filter_npids && !pid_wanted(pid))
-		return 0;
 	kind = rt_send_recv_kind(ret, send, state, cause);
 	cookie = sk_cookie(sk, btf);
-	if (!kind && !filter_comm_on && owned_by(sk, cookie, pid, btf))
+	/* a known owner and nothing to report: done, whatever the pid/comm filter says */
+	if (!kind && owned_by(sk, cookie, pid, btf))
 		return 0;
 	return send_recv_slow(sk, ret, kind, cause, cookie, btf);
 }
