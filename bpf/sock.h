@@ -94,9 +94,13 @@ static __always_inline bool sk_is_tcp(const struct sock *sk, const bool btf)
  * may not call the helper: they read a cookie someone else generated, or 0. */
 static __always_inline __u64 sk_cookie(const struct sock *sk, const bool btf)
 {
-	if (btf)
-		return bpf_get_socket_cookie((void *)sk);
-	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	__u64 cookie;
+
+	if (!btf)
+		return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	/* once generated, read directly: no helper call on every send and receive */
+	cookie = sk->__sk_common.skc_cookie.counter;
+	return cookie ? cookie : bpf_get_socket_cookie((void *)sk);
 }
 
 static __always_inline bool tuple_complete(const struct rt_tuple *t)
