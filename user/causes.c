@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* causes.c - the memory of recent losses and the look-back that links a close to one. */
 #include <stddef.h>
+#include <string.h>
 #include "causes.h"
 
 void causes__record(struct cause_memory *m, const struct cause *loss)
@@ -14,8 +15,21 @@ void causes__record(struct cause_memory *m, const struct cause *loss)
 		m->count++;
 }
 
+/* the same two endpoints, either way round: the cause would be the connection itself */
+static bool same_ends(const struct end_view *a, const struct end_view *b)
+{
+	const struct end_view *x = &a[0], *y = &a[1];
+
+	if (x->port != b[0].port || strcmp(x->addr, b[0].addr)) {
+		x = &a[1];
+		y = &a[0];
+	}
+	return x->port == b[0].port && !strcmp(x->addr, b[0].addr) && y->port == b[1].port &&
+	       !strcmp(y->addr, b[1].addr);
+}
+
 bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
-		  unsigned exclude_conn, struct cause *out)
+		  unsigned exclude_conn, const struct end_view *exclude_ends, struct cause *out)
 {
 	const struct cause *best = NULL;
 
@@ -25,6 +39,8 @@ bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
 		if (ts > CAUSE_WINDOW_NS && c->seen_ts < ts - CAUSE_WINDOW_NS)
 			break; /* it and every older one happened before the window */
 		if (c->ts_ns > ts || c->loser_pid != pid || c->conn_id == exclude_conn)
+			continue;
+		if (exclude_ends && same_ends(c->end, exclude_ends))
 			continue;
 		if (ts - c->ts_ns > CAUSE_WINDOW_NS)
 			continue;

@@ -73,9 +73,11 @@ struct link_memory {
 
 void causes__record(struct cause_memory *m, const struct cause *loss);
 /* The most recent loss of process pid within CAUSE_WINDOW_NS before ts on another connection
- * than exclude_conn, preferring the same thread. */
+ * than exclude_conn (and than the one whose two endpoints are exclude_ends, NULL: none: a
+ * loss known only by its ends, a quiet copy's, may be the closing connection's own other
+ * end), preferring the same thread. */
 bool causes__find(const struct cause_memory *m, __u32 pid, __u32 tid, __u64 ts,
-		  unsigned exclude_conn, struct cause *out);
+		  unsigned exclude_conn, const struct end_view *exclude_ends, struct cause *out);
 
 void links__remember(struct link_memory *m, __u64 cookie, const struct cause *k);
 bool links__find(const struct link_memory *m, __u64 cookie, struct cause *out);

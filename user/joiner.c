@@ -362,7 +362,7 @@ static void link_cause(struct joiner *j, struct conn *c, int end, const struct e
 	 * server closing a connection it accepted (an idle keepalive) is not propagating */
 	if (c->cause || !ev->has_owner || c->end[end].accepted)
 		return;
-	if (causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, c->id, &k) ||
+	if (causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, c->id, NULL, &k) ||
 	    links__find(&j->links, ev->cookie, &k))
 		set_cause(c, &k);
 	else if (c->hashed)
@@ -405,9 +405,13 @@ static void record_quiet_loss(struct joiner *j, const struct event *ev)
  * the link waits by cookie for the connection to come with an incident (link_cause). */
 static void link_quiet_close(struct joiner *j, const struct event *ev)
 {
+	struct end_view self[2];
 	struct cause k;
 
-	if (causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, ANY_CONN, &k))
+	/* a process that owns both ends closes one: the other end's FIN is not its cause */
+	end_view_of(ev->family, ev->tuple.saddr, ev->tuple.sport, &self[0]);
+	end_view_of(ev->family, ev->tuple.daddr, ev->tuple.dport, &self[1]);
+	if (causes__find(&j->causes, ev->owner.pid, ev->owner.tid, ev->ts_ns, ANY_CONN, self, &k))
 		links__remember(&j->links, ev->cookie, &k);
 }
 
