@@ -10,16 +10,11 @@
 
 /* Under a port filter: peers' FINs on sockets whose owner was not known then (see
  * remember_fin). LRU: bounded, the oldest forgotten first. */
-struct fin {
-	__u64 ts_ns;
-	struct rt_task trigger;    /* the task whose syscall ran it; pid 0: none */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, struct fin);
+	__type(value, struct rt_fin);
 } fin_seen SEC(".maps");
 
 /* tgids that had a TCP write fail or an error pending: only their SIGPIPEs are TCP's. The
@@ -43,7 +38,7 @@ static __always_inline void sigpipe_arm(__u32 pid, __u32 flags)
  * to be followed (a proxy learns of a client's FIN from epoll and never reads the socket). */
 static __always_inline void remember_fin(struct rt_event *e)
 {
-	struct fin f = { .ts_ns = e->ts_ns };
+	struct rt_fin f = { .ts_ns = e->ts_ns };
 
 	if (!sk_filter_on() || !e->cookie)
 		return;
@@ -57,7 +52,7 @@ static __always_inline void remember_fin(struct rt_event *e)
  * the stack small). */
 static __always_inline void emit_missed_fin(struct rt_event *e)
 {
-	struct fin *f = bpf_map_lookup_elem(&fin_seen, &e->cookie);
+	struct rt_fin *f = bpf_map_lookup_elem(&fin_seen, &e->cookie);
 	struct rt_event saved;
 
 	if (!f)

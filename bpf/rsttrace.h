@@ -109,6 +109,13 @@ struct rt_event {
 	struct rt_task current;    /* the task running when it happened (trigger) */
 };
 
+/* A peer's FIN the kernel kept for a socket whose owner was not followed yet (the BPF map
+ * fin_seen, by socket cookie): user space reads it too (user/tracer.c, tracer_fin_of). */
+struct rt_fin {
+	__u64 ts_ns;
+	struct rt_task trigger;    /* the task whose syscall ran it; pid 0: none */
+};
+
 /* The kernel's counters (a per-CPU array, summed by user space): records lost because the ring
  * buffer was full, lifecycle records shed to keep room for incidents (one slot per kind), and
  * sockets whose owner could not get an entry in the owner table (it was full). */

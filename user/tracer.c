@@ -222,20 +222,12 @@ bool tracer_owner_of(void *tracer, const struct rt_tuple *tuple, struct rt_task 
 	return true;
 }
 
-/* the value of bpf/rsttrace.bpf.c's fin_seen map (struct fin, not in rsttrace.h): used only
- * when the map's value size says the layout is this one */
-struct kept_fin {
-	__u64 ts_ns;
-	struct rt_task trigger;
-};
-
 bool tracer_fin_of(void *tracer, __u64 cookie, __u64 *ts_ns, struct rt_task *trigger)
 {
 	const struct tracer *t = tracer;
-	struct kept_fin f;
+	struct rt_fin f;
 
-	if (!t->skel || bpf_map__value_size(t->skel->maps.fin_seen) != sizeof(f) ||
-	    bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.fin_seen), &cookie, &f))
+	if (!t->skel || bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.fin_seen), &cookie, &f))
 		return false;
 	*ts_ns = f.ts_ns;
 	*trigger = f.trigger;

@@ -16,17 +16,7 @@
 #   refused      nothing listens, no rule: refused (both)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/realsw/peers.sh"
-NS=rt-fw-$$
-TABLE=rt_fw_$$
-restore() {
-	peers_kill
-	ip netns exec "$NS" nft delete table inet "$TABLE" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	cleanup
-}
-trap restore EXIT
-
-nsx() { ip netns exec "$NS" "$@"; }
+own_netns fw
 
 setup() {
 	ip netns add "$NS" && ip -n "$NS" link set lo up &&

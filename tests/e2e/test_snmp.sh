@@ -15,17 +15,8 @@
 # then a connect rejected by an nft rule (the test's own table, deleted on exit).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/realsw/peers.sh"
-NS=rt-snmp-$$
-TABLE=rt_snmp_$$
+own_netns snmp
 export NSTAT_HISTORY=$WORK/nstat.history # nstat -s does not write it; never the shared default
-restore() {
-	peers_kill
-	ip netns exec "$NS" nft delete table inet "$TABLE" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	cleanup
-}
-trap restore EXIT
-nsx() { ip netns exec "$NS" "$@"; }
 
 if ! { ip netns add "$NS" && ip -n "$NS" link set lo up; }; then
 	fail "setup: namespace $NS" "see stderr"

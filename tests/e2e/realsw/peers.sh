@@ -46,3 +46,18 @@ peer_stop() {
 peers_kill() {
 	for p in "${PEER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 }
+
+# own_netns NAME: a network namespace (NS) and an nft table name (TABLE) of this test's own;
+# on exit the peers it started are stopped and both are removed. nsx CMD runs CMD in NS.
+own_netns() {
+	NS=rt-$1-$$
+	TABLE=rt_$1_$$
+	trap own_netns_restore EXIT
+}
+own_netns_restore() {
+	peers_kill
+	ip netns exec "$NS" nft delete table inet "$TABLE" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	cleanup
+}
+nsx() { ip netns exec "$NS" "$@"; }
